@@ -1,0 +1,5 @@
+#pragma once
+/// \file
+/// Everything fxp offers.
+
+#include "core/core.hpp"
