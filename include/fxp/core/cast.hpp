@@ -11,13 +11,13 @@ namespace fxp {
 namespace detail {
 template <class From>
 concept castable = fixed_point<From> || (std::integral<From> && !std::same_as<From, bool>) ||
-                   std::floating_point<From>;
+                   binary_float<From>;
 
 template <class To, class Round, class From, class Gen>
 [[nodiscard]] constexpr To cast_with(const From& x, Gen& gen) {
   if constexpr (fixed_point<From>) {
     return To::from_raw(from_fixed<To, Round>(x, gen));
-  } else if constexpr (std::floating_point<From>) {
+  } else if constexpr (binary_float<From>) {
     return To::from_raw(from_double<To, Round>(static_cast<double>(x), gen));
   } else {
     return To::from_raw(from_integer<To, Round>(x, gen));

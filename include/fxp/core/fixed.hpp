@@ -48,6 +48,10 @@ constexpr bool is_lossless(int i_from, int f_from, bool s_from, int i_to, int f_
 template <class Integer>
 inline constexpr int integer_bits_of = bit_width_v<Integer>;
 
+/// The floating-point types converted exactly: float widens to double without loss.
+template <class T>
+concept binary_float = std::same_as<T, float> || std::same_as<T, double>;
+
 }  // namespace detail
 
 /// A fixed-point number with a compile-time format and policies; see fxp::fixed and
@@ -101,7 +105,8 @@ class basic_fixed {
 
   /// From float or double, rounding by this format's policy. NaN throws std::domain_error;
   /// an infinity overflows (saturates, wraps to 0, or throws, per the overflow policy).
-  template <std::floating_point Float>
+  /// (long double is left out: it would be rounded twice.)
+  template <detail::binary_float Float>
   constexpr explicit basic_fixed(Float x)
       : raw_(detail::from_double<basic_fixed, Round>(static_cast<double>(x),
                                                      detail::thread_generator{})) {}
