@@ -4,7 +4,7 @@
 // rounding happens only when a result is narrowed. Division rounds into a format you name.
 
 #include <algorithm>    // std::max for result formats
-#include <concepts>     // std::same_as, std::uniform_random_bit_generator
+#include <concepts>     // std::same_as
 #include <stdexcept>    // std::domain_error on division by zero
 #include <type_traits>  // std::conditional_t for the common policies
 
@@ -186,7 +186,7 @@ template <fixed_point R, rounding_policy Round = typename R::rounding_policy, fi
 
 /// As divide(a, b), drawing stochastic rounding's bits from `gen`.
 template <fixed_point R, rounding_policy Round = typename R::rounding_policy, fixed_point A,
-          fixed_point B, std::uniform_random_bit_generator Gen>
+          fixed_point B, bit_generator Gen>
 [[nodiscard]] constexpr R divide(const A& a, const B& b, Gen& gen) {
   return detail::divide_with<R, Round>(a, b, gen);
 }

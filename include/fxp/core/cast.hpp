@@ -2,7 +2,7 @@
 // fxp::fixed_cast: explicit narrowing with the target's rounding or one chosen per call,
 // and with an explicit random generator for stochastic rounding.
 
-#include <concepts>  // std::integral, std::floating_point, std::uniform_random_bit_generator
+#include <concepts>  // std::integral, std::floating_point
 
 #include "fixed.hpp"
 
@@ -41,7 +41,7 @@ template <fixed_point To, rounding_policy Round = typename To::rounding_policy,
 /// generator of 32- or 64-bit words; fxp::philox makes results reproducible anywhere).
 /// Each conversion that can discard bits draws exactly one 32-bit word.
 template <fixed_point To, rounding_policy Round = typename To::rounding_policy,
-          detail::castable From, std::uniform_random_bit_generator Gen>
+          detail::castable From, bit_generator Gen>
 [[nodiscard]] constexpr To fixed_cast(const From& x, Gen& gen) {
   return detail::cast_with<To, Round>(x, gen);
 }

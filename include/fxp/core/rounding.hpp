@@ -1,8 +1,9 @@
 #pragma once
 // Rounding policies: empty tags, each holding its whole rule in one function.
 
-#include <concepts>  // std::uniform_random_bit_generator, std::same_as for the policy concepts
-#include <cstdint>   // the 64-bit discarded fraction
+#include <concepts>     // invocable, unsigned_integral, same_as for the policy concepts
+#include <type_traits>  // invoke_result_t, bool_constant for bit_generator
+#include <cstdint>      // the 64-bit discarded fraction
 
 namespace fxp {
 
@@ -17,11 +18,22 @@ struct discarded_bits {
   [[nodiscard]] constexpr bool exact() const noexcept { return fraction == 0 && !sticky; }
 };
 
+/// A source of uniform random words: the requirements of std::uniform_random_bit_generator,
+/// restated so that the core need not include <random>. fxp::philox, std::mt19937 and
+/// std::mt19937_64 all qualify.
+template <class Gen>
+concept bit_generator = std::invocable<Gen&> && std::unsigned_integral<std::invoke_result_t<Gen&>> &&
+                        requires {
+                          { Gen::min() } -> std::same_as<std::invoke_result_t<Gen&>>;
+                          { Gen::max() } -> std::same_as<std::invoke_result_t<Gen&>>;
+                          requires std::bool_constant<(Gen::min() < Gen::max())>::value;
+                        };
+
 namespace detail {
 inline constexpr std::uint64_t half_fraction = std::uint64_t{1} << 63;
 
 /// 32 uniform random bits from any standard generator of 32 or 64 bits.
-template <std::uniform_random_bit_generator Gen>
+template <bit_generator Gen>
 [[nodiscard]] std::uint32_t draw32(Gen& gen) {
   static_assert(Gen::min() == 0 && (Gen::max() == 0xFFFFFFFFu || Gen::max() == ~std::uint64_t{0}),
                 "Gen: stochastic rounding needs a generator of uniform 32- or 64-bit words "
@@ -72,7 +84,7 @@ struct nearest_even {
 /// (off by less than 2^-32 of an ulp).
 struct stochastic {
   static constexpr const char* name = "stochastic";
-  template <std::uniform_random_bit_generator Gen>
+  template <bit_generator Gen>
   [[nodiscard]] static bool round_up(const discarded_bits& d, Gen& gen) {
     return detail::draw32(gen) < static_cast<std::uint32_t>(d.fraction >> 32);
   }
