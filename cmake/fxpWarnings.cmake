@@ -6,20 +6,27 @@ option(FXP_WARNINGS_AS_ERRORS "Treat warnings as errors in fxp's own targets" ON
 option(FXP_NATIVE "Compile fxp's own targets for the host's instruction set (-march=native)" ON)
 option(FXP_SANITIZE "Build fxp's own targets with AddressSanitizer and UBSan" OFF)
 
+# How fxp's own code is built: instruction set and sanitizers. Third-party code compiled
+# into the project (Catch2's main) uses this alone, without fxp's warnings.
+add_library(fxp_project_build INTERFACE)
+if(FXP_NATIVE)
+  target_compile_options(fxp_project_build INTERFACE -march=native)
+endif()
+if(FXP_SANITIZE)
+  target_compile_options(fxp_project_build INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(fxp_project_build INTERFACE -fsanitize=address,undefined)
+endif()
+target_link_libraries(fxp_project_build INTERFACE fxp::fxp)
+
+# fxp's own code: the build settings plus warnings.
 add_library(fxp_project_options INTERFACE)
-target_compile_options(fxp_project_options INTERFACE -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow)
+target_compile_options(fxp_project_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow)
 if(FXP_WARNINGS_AS_ERRORS)
   target_compile_options(fxp_project_options INTERFACE -Werror)
 endif()
-if(FXP_NATIVE)
-  target_compile_options(fxp_project_options INTERFACE -march=native)
-endif()
-if(FXP_SANITIZE)
-  target_compile_options(fxp_project_options INTERFACE
-    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
-  target_link_options(fxp_project_options INTERFACE -fsanitize=address,undefined)
-endif()
-target_link_libraries(fxp_project_options INTERFACE fxp::fxp)
+target_link_libraries(fxp_project_options INTERFACE fxp_project_build)
 
 # fxp_add_program(name sources...): an executable of the project with its warnings on.
 function(fxp_add_program name)
