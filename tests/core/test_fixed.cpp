@@ -24,6 +24,26 @@ constexpr bool identical(const Expected& expected, const Actual& actual) {
   return std::is_same_v<Expected, Actual> && expected.raw() == actual.raw();
 }
 
+// ---- each policy's rule, on hand-made discarded bits --------------------------------------
+constexpr discarded_bits bits(bool negative, bool odd, std::uint64_t fraction, bool sticky) {
+  return discarded_bits{negative, odd, fraction, sticky};
+}
+constexpr std::uint64_t half = std::uint64_t{1} << 63;
+static_assert(!fxp::truncate::round_up(bits(true, true, ~std::uint64_t{0}, true)));
+static_assert(toward_zero::round_up(bits(true, false, 0, true)));   // -0.000..01 -> 0
+static_assert(!toward_zero::round_up(bits(true, false, 0, false)));  // exact: stays
+static_assert(!toward_zero::round_up(bits(false, false, half, false)));
+static_assert(nearest::round_up(bits(false, false, half, false)));  // tie goes up
+static_assert(!nearest::round_up(bits(false, false, half - 1, true)));
+static_assert(!nearest_even::round_up(bits(false, false, half, false)));  // tie to even
+static_assert(nearest_even::round_up(bits(false, true, half, false)));    // tie, odd: up
+static_assert(nearest_even::round_up(bits(false, false, half, true)));    // above the tie
+// Stochastic compares a 32-bit word with the fraction's top 32 bits: 0.25 -> 2^30 words
+// of 2^32 round up.
+static_assert(stochastic::round_up(bits(false, false, half >> 1, false), (1u << 30) - 1));
+static_assert(!stochastic::round_up(bits(false, false, half >> 1, false), 1u << 30));
+static_assert(!stochastic::round_up(bits(false, false, 0, true), 0u));  // < 2^-32 ulp: down
+
 // ---- formats and storage -------------------------------------------------------------
 static_assert(std::is_same_v<fixed<1, 7>::raw_type, std::int8_t>);
 static_assert(std::is_same_v<fixed<4, 5>::raw_type, std::int16_t>);

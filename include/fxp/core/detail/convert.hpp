@@ -23,9 +23,9 @@ template <class Round, class Gen>
   if constexpr (deterministic_rounding<Round>) {
     return Round::round_up(d);
   } else if constexpr (std::same_as<Gen, thread_generator>) {
-    return Round::round_up(d, default_generator());
+    return Round::round_up(d, draw32(default_generator()));
   } else {
-    return Round::round_up(d, gen);
+    return Round::round_up(d, draw32(gen));
   }
 }
 
