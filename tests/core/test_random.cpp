@@ -344,3 +344,19 @@ TEST_CASE("each thread has its own default generator", "[random][default]") {
   expected.discard(3);
   CHECK(fxp::default_generator() == expected);
 }
+
+TEST_CASE("random_key: element i draws word i of philox(seed, (tensor_id << 32) | step)",
+          "[random]") {
+  constexpr fxp::random_key key{0x0123456789ABCDEFull, 7, 11};
+  static_assert(key.stream() == ((std::uint64_t{7} << 32) | 11));
+  fxp::philox stream(key.seed, key.stream());
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const std::uint32_t expected = stream();
+    REQUIRE(key.word(i) == expected);
+    auto at = key.generator_at(i);
+    REQUIRE(at() == expected);
+  }
+  CHECK(fxp::random_key{1, 7, 11}.word(0) != key.word(0));
+  CHECK(fxp::random_key{key.seed, 8, 11}.word(0) != key.word(0));
+  CHECK(fxp::random_key{key.seed, 7, 12}.word(0) != key.word(0));
+}

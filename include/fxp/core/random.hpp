@@ -177,6 +177,32 @@ class philox {
   philox_counter buffer_{};
 };
 
+/// Where the random bits of an element-wise operation come from. Element i of tensor
+/// `tensor_id` at training step `step` draws word i of `philox(seed, stream())`, so a result
+/// is the same whatever the SIMD width, the thread count or the order of evaluation, and
+/// after a checkpoint is resumed.
+struct random_key {
+  std::uint64_t seed = 0;       ///< the run's seed
+  std::uint32_t tensor_id = 0;  ///< which tensor (weights of layer 3, its gradient, ...)
+  std::uint32_t step = 0;       ///< which training step
+
+  /// The Philox stream of (tensor_id, step).
+  [[nodiscard]] constexpr std::uint64_t stream() const noexcept {
+    return (std::uint64_t{tensor_id} << 32) | step;
+  }
+  /// The random word of element `index`.
+  [[nodiscard]] constexpr std::uint32_t word(std::uint64_t index) const noexcept {
+    return philox::block(seed, stream(), index / philox::words_per_block)
+        [index % philox::words_per_block];
+  }
+  /// A generator positioned at element `index`: the scalar reference for that element.
+  [[nodiscard]] constexpr philox generator_at(std::uint64_t index) const noexcept {
+    philox gen(seed, stream());
+    gen.set_position(index);
+    return gen;
+  }
+};
+
 /// The calling thread's default generator, used by stochastic rounding when no generator
 /// is passed. Each thread has its own, initially `philox(0, 0, 0)`; reset it with
 /// `fxp::seed`.
