@@ -3,3 +3,4 @@
 /// Everything fxp offers.
 
 #include "core/core.hpp"
+#include "tensor/tensor.hpp"
