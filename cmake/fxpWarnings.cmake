@@ -26,6 +26,12 @@ target_compile_options(fxp_project_options INTERFACE
 if(FXP_WARNINGS_AS_ERRORS)
   target_compile_options(fxp_project_options INTERFACE -Werror)
 endif()
+# GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsic headers
+# (_mm512_undefined_* placeholders, GCC bug 105593, fixed in GCC 13), so any SIMD code built
+# with -march=native on an AVX-512 host trips it. -Wuninitialized stays on.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(fxp_project_options INTERFACE -Wno-maybe-uninitialized)
+endif()
 target_link_libraries(fxp_project_options INTERFACE fxp_project_build)
 
 # fxp_add_program(name sources...): an executable of the project with its warnings on.

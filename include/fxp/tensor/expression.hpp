@@ -1,0 +1,414 @@
+#pragma once
+// Lazy element-wise expressions over tensors. `a * b + c` builds a small tree of nodes;
+// nothing is computed until the tree is assigned (fxp::assign, fxp::eval) or reduced
+// (fxp::sum, fxp::max), and then in one pass: SIMD batches of the raw integer lanes (float
+// lanes for float tensors) for the body, the scalar core for the tail. Fixed-point nodes
+// have the exact result types of the scalar core, so nothing rounds inside an expression.
+
+#include <algorithm>    // std::max over widths
+#include <concepts>     // std::same_as
+#include <cstddef>      // std::size_t
+#include <cstdint>      // lane integers
+#include <stdexcept>    // std::invalid_argument for mismatched shapes
+#include <tuple>        // the operands of a node
+#include <type_traits>  // std::remove_cvref_t, std::is_standard_layout_v
+#include <utility>      // std::declval, std::index_sequence
+
+#include <xsimd/xsimd.hpp>
+
+#include "../core/arithmetic.hpp"
+#include "../core/compare.hpp"
+#include "container.hpp"
+
+namespace fxp {
+
+namespace expr {
+
+/// Raw bits of a value type: its width for fixed point, 0 for float.
+template <class T>
+inline constexpr int width_of = 0;
+template <fixed_point T>
+inline constexpr int width_of<T> = T::width;
+
+/// The raw representation of an element: float itself, or the fixed type's raw integer.
+template <class T>
+struct raw_of {
+  using type = T;
+};
+template <fixed_point T>
+struct raw_of<T> {
+  using type = typename T::raw_type;
+  // Tensors of fixed T are read as arrays of raw_type: valid because a standard-layout
+  // class is pointer-interconvertible with its only member.
+  static_assert(sizeof(T) == sizeof(type) && std::is_standard_layout_v<T>);
+};
+template <class T>
+using raw_t = typename raw_of<T>::type;
+
+template <class T>
+[[nodiscard]] const raw_t<T>* raw_pointer(const T* p) noexcept {
+  return reinterpret_cast<const raw_t<T>*>(p);
+}
+template <class T>
+[[nodiscard]] raw_t<T>* raw_pointer(T* p) noexcept {
+  return reinterpret_cast<raw_t<T>*>(p);
+}
+
+/// The raw value of one element.
+template <class T>
+[[nodiscard]] constexpr raw_t<T> raw_value(const T& x) noexcept {
+  if constexpr (fixed_point<T>) {
+    return x.raw();
+  } else {
+    return x;
+  }
+}
+
+/// A batch of lanes holding the raw values of `T` (float lanes, or 32- or 64-bit integers).
+template <class Lane>
+using lanes = xsimd::batch<Lane>;
+
+/// Raw lanes of format From rescaled to format To (To has at least From's fractional
+/// bits); the identity for float.
+template <class To, class From, class Lane>
+[[nodiscard]] lanes<Lane> align(const lanes<Lane>& x) noexcept {
+  if constexpr (fixed_point<To>) {
+    constexpr int shift = To::fraction_bits - From::fraction_bits;
+    static_assert(shift >= 0);
+    if constexpr (shift == 0) {
+      return x;
+    } else {
+      return x << shift;
+    }
+  } else {
+    return x;
+  }
+}
+
+/// The lane type that holds every raw value of a subtree whose widest value has `Width` bits.
+template <class Value, int Width>
+using lane_for = std::conditional_t<!fixed_point<Value>, Value,
+                                    std::conditional_t<(Width <= 32), std::int32_t, std::int64_t>>;
+
+// ---- leaves ---------------------------------------------------------------------------
+
+/// A read-only tensor operand.
+template <class T>
+class leaf {
+ public:
+  using value_type = T;
+  static constexpr int max_width = width_of<T>;
+
+  explicit leaf(tensor_view<const T> v) noexcept : view_(v) {}
+
+  [[nodiscard]] const fxp::shape* shape() const noexcept { return &view_.shape(); }
+  [[nodiscard]] T at(std::size_t i) const noexcept { return view_[i]; }
+  template <class Lane>
+  [[nodiscard]] lanes<Lane> load(std::size_t i) const noexcept {
+    return lanes<Lane>::load_unaligned(raw_pointer(view_.data()) + i);
+  }
+
+ private:
+  tensor_view<const T> view_;
+};
+
+/// A scalar operand, the same for every element.
+template <class T>
+class constant {
+ public:
+  using value_type = T;
+  static constexpr int max_width = width_of<T>;
+
+  explicit constant(const T& value) noexcept : value_(value) {}
+
+  [[nodiscard]] const fxp::shape* shape() const noexcept { return nullptr; }  // broadcasts
+  [[nodiscard]] T at(std::size_t) const noexcept { return value_; }
+  template <class Lane>
+  [[nodiscard]] lanes<Lane> load(std::size_t) const noexcept {
+    return lanes<Lane>(static_cast<Lane>(raw_value(value_)));
+  }
+
+ private:
+  T value_;
+};
+
+// ---- operations: one functor each, with a scalar and a lane form ------------------------
+
+/// a + b, exact.
+struct add {
+  template <class A, class B>
+  using result = decltype(std::declval<A>() + std::declval<B>());
+  template <class A, class B>
+  [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
+    return a + b;
+  }
+  template <class R, class A, class B, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+    return align<R, A>(a) + align<R, B>(b);
+  }
+};
+
+/// a - b, exact.
+struct subtract {
+  template <class A, class B>
+  using result = decltype(std::declval<A>() - std::declval<B>());
+  template <class A, class B>
+  [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
+    return a - b;
+  }
+  template <class R, class A, class B, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+    return align<R, A>(a) - align<R, B>(b);
+  }
+};
+
+/// a * b, exact: the raw product is the raw value of the product's format.
+struct multiply {
+  template <class A, class B>
+  using result = decltype(std::declval<A>() * std::declval<B>());
+  template <class A, class B>
+  [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
+    return a * b;
+  }
+  template <class R, class A, class B, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+    return a * b;
+  }
+};
+
+/// -a, exact (one more integer bit for fixed point).
+struct negate {
+  template <class A>
+  using result = decltype(-std::declval<A>());
+  template <class A>
+  [[nodiscard]] constexpr auto operator()(const A& a) const noexcept {
+    return -a;
+  }
+  template <class R, class A, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
+    return align<R, A>(-a);
+  }
+};
+
+/// max(a, 0), in a's own format.
+struct relu {
+  template <class A>
+  using result = A;
+  template <class A>
+  [[nodiscard]] constexpr A operator()(const A& a) const noexcept {
+    return a < A{} ? A{} : a;
+  }
+  template <class R, class A, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
+    return xsimd::max(a, lanes<Lane>(Lane{0}));
+  }
+};
+
+/// min(max(a, lo), hi), in a's own format.
+template <class T>
+struct clamp {
+  T lo;
+  T hi;
+  template <class A>
+  using result = A;
+  template <class A>
+  [[nodiscard]] constexpr A operator()(const A& a) const noexcept {
+    return a < lo ? lo : (hi < a ? hi : a);
+  }
+  template <class R, class A, class Lane>
+  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
+    return xsimd::min(xsimd::max(a, lanes<Lane>(static_cast<Lane>(raw_value(lo)))),
+                      lanes<Lane>(static_cast<Lane>(raw_value(hi))));
+  }
+};
+
+// ---- the node that applies an operation ------------------------------------------------
+
+/// Op applied element-wise to the operands' values.
+template <class Op, class... Args>
+class apply {
+ public:
+  using value_type = typename Op::template result<typename Args::value_type...>;
+  static_assert((... && (fixed_point<typename Args::value_type> == fixed_point<value_type>)),
+                "fxp: an expression cannot mix float and fixed-point tensors; convert one "
+                "side first (fxp::cast, fxp::quantize, fxp::dequantize)");
+  static constexpr int max_width = std::max({width_of<value_type>, Args::max_width...});
+
+  apply(Op op, Args... args) : op_(op), args_(args...) {
+    const fxp::shape* first = nullptr;
+    (check_shape(first, args.shape()), ...);
+  }
+
+  /// The shape shared by the tensor operands (null when every operand is a scalar).
+  [[nodiscard]] const fxp::shape* shape() const noexcept {
+    const fxp::shape* s = nullptr;
+    std::apply([&](const auto&... arg) { ((s = s ? s : arg.shape()), ...); }, args_);
+    return s;
+  }
+
+  /// Element i, computed by the scalar core: the reference the lanes must match.
+  [[nodiscard]] value_type at(std::size_t i) const noexcept {
+    return std::apply([&](const auto&... arg) { return op_(arg.at(i)...); }, args_);
+  }
+
+  /// Elements i .. i + lanes - 1 as raw lanes of value_type.
+  template <class Lane>
+  [[nodiscard]] lanes<Lane> load(std::size_t i) const noexcept {
+    return std::apply(
+        [&](const auto&... arg) {
+          return op_.template operator()<value_type,
+                                         typename std::remove_cvref_t<decltype(arg)>::value_type...>(
+              arg.template load<Lane>(i)...);
+        },
+        args_);
+  }
+
+ private:
+  static void check_shape(const fxp::shape*& first, const fxp::shape* s) {
+    if (s == nullptr) return;
+    if (first != nullptr && !(*first == *s)) {
+      throw std::invalid_argument("fxp: element-wise operation on tensors of shapes " +
+                                  to_string(*first) + " and " + to_string(*s));
+    }
+    first = s;
+  }
+
+  Op op_;
+  std::tuple<Args...> args_;
+};
+
+template <class T>
+struct is_node : std::false_type {};
+template <class T>
+struct is_node<leaf<T>> : std::true_type {};
+template <class T>
+struct is_node<constant<T>> : std::true_type {};
+template <class Op, class... Args>
+struct is_node<apply<Op, Args...>> : std::true_type {};
+
+template <class T>
+struct is_tensor_like : std::false_type {};
+template <class T>
+struct is_tensor_like<tensor<T>> : std::true_type {};
+template <class T>
+struct is_tensor_like<tensor_view<T>> : std::true_type {};
+
+}  // namespace expr
+
+/// An expression node, a tensor or a tensor view: something with a shape.
+template <class T>
+concept tensor_expression = expr::is_node<std::remove_cvref_t<T>>::value ||
+                            expr::is_tensor_like<std::remove_cvref_t<T>>::value;
+
+/// What may stand beside a tensor expression: another one, or a scalar.
+template <class T>
+concept expression_operand =
+    tensor_expression<T> || fixed_point<std::remove_cvref_t<T>> ||
+    std::same_as<std::remove_cvref_t<T>, float> || std::same_as<std::remove_cvref_t<T>, double>;
+
+namespace expr {
+/// The node for any operand: tensors become leaves, scalars constants, nodes stay.
+template <class T>
+[[nodiscard]] auto as_node(const T& x) {
+  if constexpr (is_node<T>::value) {
+    return x;
+  } else if constexpr (is_tensor_like<T>::value) {
+    using element = std::remove_const_t<typename T::value_type>;
+    return leaf<element>(tensor_view<const element>(x));
+  } else if constexpr (std::same_as<T, double>) {
+    return constant<float>(static_cast<float>(x));  // float tensors compute in float
+  } else {
+    return constant<T>(x);
+  }
+}
+
+template <class Op, class... Args>
+[[nodiscard]] auto make(Op op, const Args&... args) {
+  return apply<Op, decltype(as_node(args))...>(op, as_node(args)...);
+}
+}  // namespace expr
+
+/// Exact element-wise sum (fixed point) or float sum; a lazy expression.
+template <expression_operand A, expression_operand B>
+  requires(tensor_expression<A> || tensor_expression<B>)
+[[nodiscard]] auto operator+(const A& a, const B& b) {
+  return expr::make(expr::add{}, a, b);
+}
+/// Exact element-wise difference; a lazy expression.
+template <expression_operand A, expression_operand B>
+  requires(tensor_expression<A> || tensor_expression<B>)
+[[nodiscard]] auto operator-(const A& a, const B& b) {
+  return expr::make(expr::subtract{}, a, b);
+}
+/// Exact element-wise product; a lazy expression.
+template <expression_operand A, expression_operand B>
+  requires(tensor_expression<A> || tensor_expression<B>)
+[[nodiscard]] auto operator*(const A& a, const B& b) {
+  return expr::make(expr::multiply{}, a, b);
+}
+/// Exact element-wise negation; a lazy expression.
+template <tensor_expression A>
+[[nodiscard]] auto operator-(const A& a) {
+  return expr::make(expr::negate{}, a);
+}
+/// max(a, 0) element-wise, in a's format; a lazy expression.
+template <tensor_expression A>
+[[nodiscard]] auto relu(const A& a) {
+  return expr::make(expr::relu{}, a);
+}
+/// min(max(a, lo), hi) element-wise, in a's format; a lazy expression.
+template <tensor_expression A, class T>
+[[nodiscard]] auto clamp(const A& a, const T& lo, const T& hi) {
+  using node = decltype(expr::as_node(a));
+  using value = typename node::value_type;
+  return expr::make(expr::clamp<value>{value(lo), value(hi)}, a);
+}
+
+/// The element type of an expression.
+template <tensor_expression E>
+using value_type_t = typename decltype(expr::as_node(std::declval<E>()))::value_type;
+
+/// Evaluates `e` into `out` in one pass: SIMD lanes for the body, the scalar core for the
+/// tail. The element type of `out` must hold every value of `e` exactly (narrow with
+/// fxp::cast); throws std::invalid_argument when the shapes differ.
+template <class T, tensor_expression E>
+void assign(tensor_view<T> out, const E& e) {
+  const auto node = expr::as_node(e);
+  using node_t = decltype(node);
+  using value = typename node_t::value_type;
+  if constexpr (fixed_point<T>) {
+    static_assert(detail::is_lossless(value::integer_bits, value::fraction_bits, value::is_signed,
+                                      T::integer_bits, T::fraction_bits, T::is_signed),
+                  "fxp::assign: the target format cannot hold every value of the expression; "
+                  "narrow it with fxp::cast<T, Round>(expression)");
+  } else {
+    static_assert(std::same_as<T, value>, "fxp::assign: a float expression needs a float target");
+  }
+  const fxp::shape* s = node.shape();
+  if (s != nullptr && !(*s == out.shape())) {
+    throw std::invalid_argument("fxp::assign: expression of shape " + to_string(*s) +
+                                " into a tensor of shape " + to_string(out.shape()));
+  }
+  using lane = expr::lane_for<value, std::max(node_t::max_width, expr::width_of<T>)>;
+  constexpr std::size_t width = expr::lanes<lane>::size;
+  const std::size_t n = out.size();
+  auto* dst = expr::raw_pointer(out.data());
+  std::size_t i = 0;
+  for (; i + width <= n; i += width) {
+    expr::align<T, value>(node.template load<lane>(i)).store_unaligned(dst + i);
+  }
+  for (; i < n; ++i) out[i] = T(node.at(i));
+}
+
+/// Evaluates `e` into a new tensor of its exact element type.
+template <tensor_expression E>
+[[nodiscard]] auto eval(const E& e) {
+  const auto node = expr::as_node(e);
+  using value = typename decltype(node)::value_type;
+  const fxp::shape* s = node.shape();
+  tensor<value> out(s ? *s : fxp::shape{1});
+  assign(out.view(), node);
+  return out;
+}
+
+}  // namespace fxp

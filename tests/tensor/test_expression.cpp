@@ -1,0 +1,105 @@
+// Lazy element-wise expressions: SIMD body and scalar tail equal the scalar core, bit for
+// bit, on random data of many formats and on sizes that are not multiples of the batch.
+#include <fxp/core/core.hpp>
+#include <fxp/tensor/expression.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <type_traits>
+
+using fxp::fixed;
+using fxp::shape;
+using fxp::tensor;
+using fxp::ufixed;
+
+namespace {
+
+/// A tensor of random raw values covering T's whole range, from a fixed seed.
+template <class T>
+tensor<T> random_tensor(const shape& s, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  tensor<T> t(s);
+  if constexpr (fxp::fixed_point<T>) {
+    std::uniform_int_distribution<long long> raw(static_cast<long long>(T::raw_min),
+                                                 static_cast<long long>(T::raw_max));
+    for (auto& x : t) x = T::from_raw(static_cast<typename T::raw_type>(raw(gen)));
+    t[0] = T::from_raw(T::raw_min);  // the extremes are where bit growth matters
+    if (t.size() > 1) t[1] = T::from_raw(T::raw_max);
+  } else {
+    std::uniform_real_distribution<T> u(-4, 4);
+    for (auto& x : t) x = u(gen);
+  }
+  return t;
+}
+
+/// out == the scalar core applied element by element, bit for bit.
+template <class E, class Reference>
+void check_against_scalar(const E& e, Reference reference, std::size_t n) {
+  const auto result = fxp::eval(e);
+  REQUIRE(result.size() == n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto expected = reference(i);
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(result[i])>, std::remove_cvref_t<decltype(expected)>>);
+    if constexpr (fxp::fixed_point<decltype(expected)>) {
+      REQUIRE(result[i].raw() == expected.raw());
+    } else {
+      REQUIRE(result[i] == expected);
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("element-wise arithmetic equals the scalar core", "[expression]",
+                   (std::pair<fixed<1, 7>, fixed<1, 7>>), (std::pair<fixed<4, 12>, fixed<1, 15>>),
+                   (std::pair<ufixed<0, 8>, fixed<2, 6>>), (std::pair<fixed<8, 8>, ufixed<4, 4>>),
+                   (std::pair<fixed<-2, 10>, fixed<6, -2>>), (std::pair<fixed<16, 16>, fixed<8, 8>>),
+                   (std::pair<fixed<20, 10>, fixed<1, 31>>), (std::pair<float, float>)) {
+  using A = typename TestType::first_type;
+  using B = typename TestType::second_type;
+  for (std::size_t n : {1u, 7u, 8u, 9u, 31u, 33u, 1000u}) {
+    const auto a = random_tensor<A>(shape{n}, n);
+    const auto b = random_tensor<B>(shape{n}, n + 1);
+    check_against_scalar(a + b, [&](std::size_t i) { return a[i] + b[i]; }, n);
+    check_against_scalar(a - b, [&](std::size_t i) { return a[i] - b[i]; }, n);
+    check_against_scalar(a * b, [&](std::size_t i) { return a[i] * b[i]; }, n);
+    check_against_scalar(-a, [&](std::size_t i) { return -a[i]; }, n);
+    check_against_scalar(a * b + a, [&](std::size_t i) { return a[i] * b[i] + a[i]; }, n);
+    check_against_scalar(fxp::relu(a - b), [&](std::size_t i) {
+      const auto d = a[i] - b[i];
+      return d < decltype(d){} ? decltype(d){} : d;
+    }, n);
+    const A lo = a[n / 2] < a[0] ? a[n / 2] : a[0];
+    const A hi = a[n / 2] < a[0] ? a[0] : a[n / 2];
+    check_against_scalar(fxp::clamp(a, lo, hi), [&](std::size_t i) {
+      return a[i] < lo ? lo : (hi < a[i] ? hi : a[i]);
+    }, n);
+    const B scalar = b[n - 1];
+    check_against_scalar(a * scalar, [&](std::size_t i) { return a[i] * scalar; }, n);
+    check_against_scalar(scalar - a, [&](std::size_t i) { return scalar - a[i]; }, n);
+  }
+}
+
+TEST_CASE("views of any offset evaluate like whole tensors", "[expression]") {
+  const auto a = random_tensor<fixed<1, 7>>(shape{40, 3}, 1);
+  const auto b = random_tensor<fixed<4, 4>>(shape{40, 3}, 2);
+  for (std::size_t first = 0; first < 5; ++first) {
+    const auto va = a.slice(first, 40);
+    const auto vb = b.slice(first, 40);
+    const auto sum = fxp::eval(va * vb + vb);
+    for (std::size_t i = 0; i < sum.size(); ++i) REQUIRE(sum[i] == va[i] * vb[i] + vb[i]);
+  }
+}
+
+TEST_CASE("assign into a wider format, and shape errors", "[expression]") {
+  const auto a = random_tensor<fixed<1, 7>>(shape{5, 7}, 3);
+  tensor<fixed<8, 16>> out(shape{5, 7});
+  fxp::assign(out.view(), a + a);
+  for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == a[i] + a[i]);
+  tensor<fixed<1, 7>> other(shape{7, 5});
+  CHECK_THROWS_WITH(a + other, Catch::Contains("shapes [5, 7] and [7, 5]"));
+  CHECK_THROWS_WITH(fxp::assign(out.view(), other * other),
+                    Catch::Contains("expression of shape [7, 5] into a tensor of shape [5, 7]"));
+}
