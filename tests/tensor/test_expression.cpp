@@ -2,6 +2,7 @@
 // bit, on random data of many formats and on sizes that are not multiples of the batch.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/expression.hpp>
+#include <fxp/tensor/reduce.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -102,4 +103,48 @@ TEST_CASE("assign into a wider format, and shape errors", "[expression]") {
   CHECK_THROWS_WITH(a + other, Catch::Contains("shapes [5, 7] and [7, 5]"));
   CHECK_THROWS_WITH(fxp::assign(out.view(), other * other),
                     Catch::Contains("expression of shape [7, 5] into a tensor of shape [5, 7]"));
+}
+
+namespace {
+__extension__ using i128 = __int128;
+}
+
+TEMPLATE_TEST_CASE("sum, sum_of_squares and max equal wide-integer references", "[reduce]",
+                   (fixed<1, 7>), (fixed<1, 15>), (ufixed<0, 16>), (fixed<4, 28>), (fixed<8, 8>),
+                   (fixed<24, 24>)) {
+  for (std::size_t n : {1u, 5u, 8u, 17u, 1000u, 300007u}) {
+    const auto a = random_tensor<TestType>(shape{n}, 7 * n);
+    i128 sum = 0, squares = 0;
+    auto best = a[0];
+    for (const auto& x : a) {
+      sum += x.raw();
+      squares += static_cast<i128>(x.raw()) * x.raw();
+      if (best < x) best = x;
+    }
+    const auto s = fxp::sum(a);
+    static_assert(decltype(s)::width == 64 && decltype(s)::fraction_bits == TestType::fraction_bits);
+    CHECK(s.raw() == sum);
+    CHECK(fxp::max(a).raw() == best.raw());
+    if constexpr (2 * TestType::width <= 62) {
+      CHECK(fxp::sum_of_squares(a).raw() == squares);
+    }
+  }
+}
+
+TEST_CASE("a 16-bit sum long enough to spill every lane is still exact", "[reduce]") {
+  // 32-bit lanes hold 2^(31-16) = 32768 values of fixed<1,15> before they spill: all at
+  // the most negative value, 2^20 of them, the sum is -2^35 exactly.
+  tensor<fixed<1, 15>> a(shape{std::size_t{1} << 20}, fxp::fixed<1, 15>(-1.0));
+  CHECK(fxp::sum(a).raw() == -(std::int64_t{1} << 35));
+  CHECK(fxp::sum(a * a).raw() == (std::int64_t{1} << 50));
+}
+
+TEST_CASE("reductions reject what they cannot do", "[reduce]") {
+  // 17 values just below 2^59 sum past 2^63.
+  tensor<fixed<60, 0>> big(shape{17}, fxp::fixed<60, 0>::from_raw((std::int64_t{1} << 59) - 1));
+  CHECK_THROWS_AS(fxp::sum(big), std::overflow_error);
+  CHECK_THROWS_AS(fxp::max(tensor<fixed<8, 8>>(shape{0})), std::invalid_argument);
+  tensor<float> f(shape{10}, 0.5f);
+  CHECK(fxp::sum(f) == 5.0f);
+  CHECK(fxp::max(f - f) == 0.0f);
 }
