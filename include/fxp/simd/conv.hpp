@@ -1,0 +1,266 @@
+#pragma once
+/// \file
+/// 2-D convolution on raw NCHW arrays, lowered to fxp::gemm through im2col: the forward
+/// pass and the two products of its backward pass, for fixed point (exact sums, one
+/// rounding into the output format) and for float. Bias is left to the caller (add it to
+/// the output, or sum the output gradient over batch and pixels for its gradient).
+///
+/// For a shape s (see fxp::conv2d_shape), with P = s.out_pixels() and K = s.patch_size():
+///  - conv2d:                  y[b] (C_out x P) = w (C_out x K) * im2col(x[b]) (K x P)
+///  - conv2d_backward_data:    dx[b] = col2im(w^T (K x C_out) * dy[b] (C_out x P))
+///  - conv2d_backward_weights: dw (C_out x K) = sum over b of dy[b] * im2col(x[b])^T
+/// In fixed point each output element is the exact sum of all its products, rounded once:
+/// the backward-data products are kept exact through col2im, and the weight gradient sums
+/// over the whole batch in one GEMM (k = batch * P). Stochastic rounding of output element
+/// i (its NCHW or OIHW flat index) draws word i under the key. Images run in parallel on
+/// the pool (fxp::set_num_threads); no result depends on the thread count.
+
+#include <algorithm>  // std::min
+#include <cstddef>    // std::size_t
+#include <cstdint>    // int64 sums, stochastic counters
+#include <stdexcept>  // std::invalid_argument
+#include <string>     // error messages
+#include <vector>     // column matrices
+
+#include "../core/fixed.hpp"
+#include "../core/random.hpp"
+#include "detail/conv_columns.hpp"
+#include "detail/gemm_round.hpp"
+#include "gemm.hpp"
+#include "parallel.hpp"
+
+namespace fxp {
+
+namespace simd::detail {
+
+/// Throws unless a reduction of `terms` products fits the accumulator sized for MaxK.
+inline void check_reduction(const char* who, const char* what, std::size_t terms,
+                            std::size_t max_k) {
+  if (terms > max_k) {
+    throw std::invalid_argument(std::string(who) + ": the reduction length " + what + " = " +
+                                std::to_string(terms) + " exceeds MaxK = " +
+                                std::to_string(max_k) + "; raise the MaxK template argument");
+  }
+}
+
+/// Rounds one image of exact int64 sums (raw values of format Sum) into `out`.
+template <class Out, class Round, class Sum>
+void round_sums(const std::int64_t* sums, std::size_t count, Out* out, const random_key& key,
+                std::uint64_t first_index) {
+  using rounding = sum_rounding<Out, Round, Sum, std::int64_t>;
+  if constexpr (rounding::needs_word) {
+    constexpr std::size_t chunk = 256;
+    std::uint32_t words[chunk];
+    for (std::size_t i0 = 0; i0 < count; i0 += chunk) {
+      const std::size_t n = std::min(chunk, count - i0);
+      fill_words(key, first_index + i0, n, words);
+      for (std::size_t i = 0; i < n; ++i) {
+        out[i0 + i] = Out::from_raw(rounding::apply(sums[i0 + i], words[i]));
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < count; ++i) out[i] = Out::from_raw(rounding::apply(sums[i], 0));
+  }
+}
+
+/// A 64-bit format with S's fractional bits: holds any int64 sum of raw values of S.
+template <class S>
+using wide_sum_t = basic_fixed<64 - S::fraction_bits, S::fraction_bits, true,
+                               typename S::rounding_policy, typename S::overflow_policy>;
+
+}  // namespace simd::detail
+
+/// im2col of one image: `cols` (s.patch_size() rows x s.out_pixels() columns, row-major)
+/// gets, in row (c, ki, kj) and column (oy, ox), the input value at (c, oy * stride_height +
+/// ki - pad_height, ox * stride_width + kj - pad_width), or zero in the padding.
+/// \tparam T float or any fixed-point type
+template <class T>
+void im2col(const conv2d_shape& s, const T* image, T* cols) {
+  s.validate("fxp::im2col");
+  simd::detail::im2col(s, image, cols, s.out_pixels());
+}
+
+/// col2im of one image, the adjoint of im2col: each input position receives the exact sum
+/// of the column-matrix elements im2col would have read from it, rounded once into DX.
+/// \tparam DX the output format
+/// \tparam Round the rounding policy (DX's own by default); element i of the image draws
+///         word first_index + i under `key`
+/// \throws std::invalid_argument when a sum of kernel_height * kernel_width values of S
+///         could exceed 64 bits
+template <fixed_point DX, rounding_policy Round = typename DX::rounding_policy, fixed_point S>
+void col2im(const conv2d_shape& s, const S* cols, DX* image, const random_key& key = {},
+            std::uint64_t first_index = 0) {
+  s.validate("fxp::col2im");
+  const int bits = S::width + (S::is_signed ? 0 : 1) +
+                   simd::detail::ceil_log2(s.kernel_height * s.kernel_width);
+  if (bits > 64) {
+    throw std::invalid_argument("fxp::col2im: a sum of kernel_height * kernel_width = " +
+                                std::to_string(s.kernel_height * s.kernel_width) +
+                                " values of " + S::name() + " can exceed 64 bits");
+  }
+  std::vector<std::int64_t> sums(s.image_size());
+  simd::detail::col2im_sum(s, cols, s.out_pixels(), sums.data(),
+                           [](const S& v) { return static_cast<std::int64_t>(v.raw()); });
+  simd::detail::round_sums<DX, Round, simd::detail::wide_sum_t<S>>(sums.data(), sums.size(),
+                                                                   image, key, first_index);
+}
+
+/// col2im of one float image: sums in float, in a fixed order.
+inline void col2im(const conv2d_shape& s, const float* cols, float* image) {
+  s.validate("fxp::col2im");
+  simd::detail::col2im_sum(s, cols, s.out_pixels(), image, [](float v) { return v; });
+}
+
+/// Forward convolution y = conv(x, w) in fixed point, NCHW / OIHW / NCHW (bias not
+/// included): each output is the exact sum of its s.patch_size() products, rounded once
+/// into Y by `Round` and Y's overflow policy.
+/// \tparam Y the output format
+/// \tparam Round the rounding policy (Y's own by default); output element i (NCHW flat
+///         index) draws word i under `key`
+/// \tparam MaxK the largest reduction length (here s.patch_size()); sizes the accumulator
+/// \throws std::invalid_argument on a bad shape or s.patch_size() > MaxK
+template <fixed_point Y, rounding_policy Round = typename Y::rounding_policy,
+          std::size_t MaxK = gemm_default_max_k, fixed_point X, fixed_point W>
+void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, const random_key& key = {}) {
+  s.validate("fxp::conv2d");
+  simd::detail::check_reduction("fxp::conv2d", "in_channels * kernel_height * kernel_width",
+                                s.patch_size(), MaxK);
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  const std::size_t per_image = s.out_channels * p;
+  // One image per task; each GEMM then runs on its task's thread (one image alone uses the
+  // GEMM's own threads).
+  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+    std::vector<X> cols(k * p);
+    simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
+    gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(),
+                         p, y + b * per_image, p, key, b * per_image);
+  });
+}
+
+/// Forward convolution in float (bias not included).
+/// \throws std::invalid_argument on a bad shape
+inline void conv2d(const conv2d_shape& s, const float* x, const float* w, float* y) {
+  s.validate("fxp::conv2d");
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+    std::vector<float> cols(k * p);
+    simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
+    gemm(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(), p,
+         y + b * s.out_channels * p, p);
+  });
+}
+
+/// Gradient of the input: dx = col2im(w^T dy) per image. Each element of dx is the exact
+/// sum of its out_channels * kernel_height * kernel_width products (the column matrix is
+/// kept exact, in gemm_sum_t<W, DY, MaxK>), rounded once into DX.
+/// \tparam DX the format of the input gradient
+/// \tparam Round the rounding policy (DX's own by default); element i of dx (NCHW flat
+///         index) draws word i under `key`
+/// \tparam MaxK bound on out_channels * kernel_height * kernel_width; sizes the accumulator
+/// \throws std::invalid_argument on a bad shape or a reduction longer than MaxK
+template <fixed_point DX, rounding_policy Round = typename DX::rounding_policy,
+          std::size_t MaxK = gemm_default_max_k, fixed_point W, fixed_point DY>
+void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* dx,
+                          const random_key& key = {}) {
+  s.validate("fxp::conv2d_backward_data");
+  // Every partial sum of the column matrix and of col2im is a sum of at most this many
+  // products, so int64 holds them all once it is within MaxK.
+  simd::detail::check_reduction("fxp::conv2d_backward_data",
+                                "out_channels * kernel_height * kernel_width",
+                                s.out_channels * s.kernel_height * s.kernel_width, MaxK);
+  using sum_type = gemm_sum_t<W, DY, MaxK>;
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+    std::vector<sum_type> cols(k * p);
+    // Lossless: sum_type keeps every bit of the products' sums.
+    gemm<sum_type, fxp::truncate, MaxK>(transpose::yes, transpose::no, k, p, s.out_channels, w,
+                                        k, dy + b * s.out_channels * p, p, cols.data(), p);
+    std::vector<std::int64_t> sums(s.image_size());
+    simd::detail::col2im_sum(s, cols.data(), p, sums.data(), [](const sum_type& v) {
+      return static_cast<std::int64_t>(v.raw());
+    });
+    simd::detail::round_sums<DX, Round, sum_type>(sums.data(), sums.size(),
+                                                  dx + b * s.image_size(), key,
+                                                  b * s.image_size());
+  });
+}
+
+/// Gradient of the input in float: dx = col2im(w^T dy), summed in float in a fixed order.
+/// \throws std::invalid_argument on a bad shape
+inline void conv2d_backward_data(const conv2d_shape& s, const float* w, const float* dy,
+                                 float* dx) {
+  s.validate("fxp::conv2d_backward_data");
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+    std::vector<float> cols(k * p);
+    gemm(transpose::yes, transpose::no, k, p, s.out_channels, w, k, dy + b * s.out_channels * p,
+         p, cols.data(), p);
+    simd::detail::col2im_sum(s, cols.data(), p, dx + b * s.image_size(),
+                             [](float v) { return v; });
+  });
+}
+
+namespace simd::detail {
+
+/// The column matrices of all images side by side (patch_size x batch * P) and the output
+/// gradient regrouped to out_channels x batch * P: the operands of the batched weight GEMM.
+template <class X, class DY>
+void gather_for_weights(const conv2d_shape& s, const X* x, const DY* dy, std::vector<X>& cols,
+                        std::vector<DY>& grads) {
+  const std::size_t p = s.out_pixels();
+  const std::size_t bp = s.batch * p;
+  cols.resize(s.patch_size() * bp);
+  grads.resize(s.out_channels * bp);
+  parallel_for(s.batch, [&](std::size_t b) {
+    im2col(s, x + b * s.image_size(), cols.data() + b * p, bp);
+    for (std::size_t c = 0; c < s.out_channels; ++c) {
+      const DY* from = dy + (b * s.out_channels + c) * p;
+      DY* to = grads.data() + c * bp + b * p;
+      for (std::size_t i = 0; i < p; ++i) to[i] = from[i];
+    }
+  });
+}
+
+}  // namespace simd::detail
+
+/// Gradient of the weights: dw = sum over the batch of dy[b] im2col(x[b])^T, one GEMM with
+/// k = batch * out_pixels(), so each element of dw is the exact sum of all its products,
+/// rounded once into DW.
+/// \tparam DW the format of the weight gradient
+/// \tparam Round the rounding policy (DW's own by default); element i of dw (OIHW flat
+///         index) draws word i under `key`
+/// \tparam MaxK bound on batch * out_pixels(); sizes the accumulator
+/// \throws std::invalid_argument on a bad shape or a reduction longer than MaxK
+template <fixed_point DW, rounding_policy Round = typename DW::rounding_policy,
+          std::size_t MaxK = gemm_default_max_k, fixed_point X, fixed_point DY>
+void conv2d_backward_weights(const conv2d_shape& s, const X* x, const DY* dy, DW* dw,
+                             const random_key& key = {}) {
+  s.validate("fxp::conv2d_backward_weights");
+  const std::size_t bp = s.batch * s.out_pixels();
+  simd::detail::check_reduction("fxp::conv2d_backward_weights", "batch * out_pixels", bp, MaxK);
+  std::vector<X> cols;
+  std::vector<DY> grads;
+  simd::detail::gather_for_weights(s, x, dy, cols, grads);
+  gemm<DW, Round, MaxK>(transpose::no, transpose::yes, s.out_channels, s.patch_size(), bp,
+                        grads.data(), bp, cols.data(), bp, dw, s.patch_size(), key);
+}
+
+/// Gradient of the weights in float: one GEMM over the whole batch, summed in float in a
+/// fixed order.
+/// \throws std::invalid_argument on a bad shape
+inline void conv2d_backward_weights(const conv2d_shape& s, const float* x, const float* dy,
+                                    float* dw) {
+  s.validate("fxp::conv2d_backward_weights");
+  const std::size_t bp = s.batch * s.out_pixels();
+  std::vector<float> cols;
+  std::vector<float> grads;
+  simd::detail::gather_for_weights(s, x, dy, cols, grads);
+  gemm(transpose::no, transpose::yes, s.out_channels, s.patch_size(), bp, grads.data(), bp,
+       cols.data(), bp, dw, s.patch_size());
+}
+
+}  // namespace fxp

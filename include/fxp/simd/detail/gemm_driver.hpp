@@ -1,0 +1,213 @@
+#pragma once
+// The blocked, threaded GEMM driver shared by every element type. It cuts C into blocks of
+// whole micro-tiles, one task per block on the thread pool; a task packs its rows of op(A)
+// and columns of op(B) one reduction block (kc) at a time and runs the micro-kernel on each
+// tile. Every element of C is computed by one task, over the same reduction blocks in the
+// same order, so neither the thread count nor the task split changes a bit of the result.
+//
+// The driver is a template of the kernel and the accumulator only; packing (which depends
+// on the operand formats) and storing (which depends on the output format and rounding)
+// come in as plain function pointers, called once per micro-panel or tile. That keeps one
+// driver per kernel instead of one per format and policy combination, which is what
+// compile times would otherwise pay for.
+
+#include <algorithm>    // std::min, std::max
+#include <cstddef>      // std::size_t, std::byte
+#include <memory>       // std::unique_ptr for the scratch buffers
+#include <new>          // aligned operator new
+#include <type_traits>  // std::is_integral_v for weighing the parts of split operands
+
+#include "../parallel.hpp"
+
+namespace fxp::simd::detail {
+
+/// A growable, 64-byte aligned buffer that keeps its memory for the next call.
+class scratch_buffer {
+ public:
+  [[nodiscard]] std::byte* get(std::size_t bytes) {
+    if (bytes > size_) {
+      data_.reset();
+      data_.reset(static_cast<std::byte*>(::operator new(bytes, std::align_val_t{64})));
+      size_ = bytes;
+    }
+    return data_.get();
+  }
+
+ private:
+  struct release {
+    void operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<std::byte, release> data_;
+  std::size_t size_ = 0;
+};
+
+/// Scratch slots of the GEMM driver, per thread.
+enum class scratch_slot : std::size_t { packed_a, packed_b, accumulators, count };
+
+/// The calling thread's scratch memory for `count` values of an arithmetic type T in
+/// `slot`; valid until the next request for the same slot on this thread.
+template <class T>
+[[nodiscard]] T* scratch(scratch_slot slot, std::size_t count) {
+  thread_local scratch_buffer buffers[static_cast<std::size_t>(scratch_slot::count)];
+  return reinterpret_cast<T*>(buffers[static_cast<std::size_t>(slot)].get(count * sizeof(T)));
+}
+
+[[nodiscard]] constexpr std::size_t ceil_div(std::size_t a, std::size_t b) noexcept {
+  return (a + b - 1) / b;
+}
+
+/// Packs one micro-panel (all parts, part after part) of `lines` rows of op(A) from row
+/// `line0`, or columns of op(B) from column `line0`, over reduction range [k0, k0 + kcur).
+template <class Packed>
+struct pack_callback {
+  const void* context;
+  void (*pack)(const void* context, std::size_t line0, std::size_t lines, std::size_t k0,
+               std::size_t kcur, std::size_t steps, Packed* dst);
+};
+
+/// Finishes the tile of C at (i0, j0): `rows` x `cols` values of a row-major tile whose
+/// rows are nr apart.
+template <class T>
+struct store_callback {
+  const void* context;
+  void (*store)(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
+                std::size_t cols, const T* tile);
+};
+
+/// Everything the driver needs besides the kernel and the accumulator type.
+template <class Kernel, class Acc>
+struct gemm_job {
+  using packed_type = typename Kernel::in_type;
+  using tile_type = typename Kernel::out_type;
+  pack_callback<packed_type> pack_a;
+  pack_callback<packed_type> pack_b;
+  store_callback<tile_type> store_tile;  // a finished kernel tile (one block, one part pair)
+  store_callback<Acc> store_acc;         // a finished accumulator tile
+  std::size_t parts_a = 1;               // operand parts (a split operand has two)
+  std::size_t parts_b = 1;
+  int shift_a[2] = {0, 0};               // each part's weight, as a power of two
+  int shift_b[2] = {0, 0};
+  std::size_t kc = 256;                  // reduction block, a multiple of Kernel::kstep
+  std::size_t mc = 128;                  // rows per task at most (cache blocking)
+  std::size_t nc = 512;                  // columns per task at most
+};
+
+/// acc (= or +=) tile weighted by 2^shift: exact for integers, since the plan bounds every
+/// partial sum within Acc; float has no parts (shift 0).
+template <class Acc, class Tile>
+void lift(Acc* acc, const Tile* tile, std::size_t count, int shift, bool first) noexcept {
+  if constexpr (std::is_integral_v<Acc>) {
+    const auto weight = static_cast<Acc>(Acc{1} << shift);
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto term = static_cast<Acc>(static_cast<Acc>(tile[i]) * weight);
+      acc[i] = first ? term : static_cast<Acc>(acc[i] + term);
+    }
+  } else {
+    (void)shift;
+    for (std::size_t i = 0; i < count; ++i) acc[i] = first ? tile[i] : acc[i] + tile[i];
+  }
+}
+
+/// One task: rows [ic, ic + mc) and columns [jc, jc + nc) of C, all of k.
+template <class Kernel, class Acc>
+void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
+               std::size_t jc, std::size_t nc, std::size_t k) {
+  constexpr std::size_t mr = Kernel::mr;
+  constexpr std::size_t nr = Kernel::nr;
+  constexpr std::size_t kstep = Kernel::kstep;
+  using packed_type = typename Kernel::in_type;
+  using tile_type = typename Kernel::out_type;
+
+  const std::size_t panels_a = ceil_div(mc, mr);
+  const std::size_t panels_b = ceil_div(nc, nr);
+  alignas(64) tile_type tile[mr * nr] = {};
+  const auto store_tile = [&](std::size_t ip, std::size_t jp, const auto* values,
+                              const auto& callback) {
+    callback.store(callback.context, ic + ip * mr, jc + jp * nr, std::min(mr, mc - ip * mr),
+                   std::min(nr, nc - jp * nr), values);
+  };
+  if (k == 0) {  // empty sums: every element is the rounding of zero
+    for (std::size_t jp = 0; jp < panels_b; ++jp) {
+      for (std::size_t ip = 0; ip < panels_a; ++ip) store_tile(ip, jp, tile, job.store_tile);
+    }
+    return;
+  }
+
+  const std::size_t max_steps = ceil_div(std::min(k, job.kc), kstep);
+  packed_type* packed_a = scratch<packed_type>(scratch_slot::packed_a,
+                                               panels_a * job.parts_a * max_steps * mr * kstep);
+  packed_type* packed_b = scratch<packed_type>(scratch_slot::packed_b,
+                                               panels_b * job.parts_b * max_steps * nr * kstep);
+  // One reduction block and one part pair: the kernel's tile is the whole sum.
+  const bool direct = k <= job.kc && job.parts_a * job.parts_b == 1;
+  Acc* acc =
+      direct ? nullptr : scratch<Acc>(scratch_slot::accumulators, panels_a * panels_b * mr * nr);
+
+  for (std::size_t k0 = 0; k0 < k; k0 += job.kc) {
+    const std::size_t kcur = std::min(job.kc, k - k0);
+    const std::size_t steps = ceil_div(kcur, kstep);
+    const std::size_t part_a = steps * mr * kstep;  // one part of one micro-panel
+    const std::size_t part_b = steps * nr * kstep;
+    for (std::size_t ip = 0; ip < panels_a; ++ip) {
+      job.pack_a.pack(job.pack_a.context, ic + ip * mr, std::min(mr, mc - ip * mr), k0, kcur,
+                      steps, packed_a + ip * job.parts_a * part_a);
+    }
+    for (std::size_t jp = 0; jp < panels_b; ++jp) {
+      job.pack_b.pack(job.pack_b.context, jc + jp * nr, std::min(nr, nc - jp * nr), k0, kcur,
+                      steps, packed_b + jp * job.parts_b * part_b);
+    }
+    const bool last = k0 + kcur == k;
+    // Columns outside, rows inside: a micro-panel of B stays in L1 across the rows.
+    for (std::size_t jp = 0; jp < panels_b; ++jp) {
+      for (std::size_t ip = 0; ip < panels_a; ++ip) {
+        Acc* tile_acc = direct ? nullptr : acc + (jp * panels_a + ip) * mr * nr;
+        for (std::size_t pa = 0; pa < job.parts_a; ++pa) {
+          for (std::size_t pb = 0; pb < job.parts_b; ++pb) {
+            Kernel::run(steps, packed_a + (ip * job.parts_a + pa) * part_a,
+                        packed_b + (jp * job.parts_b + pb) * part_b, tile);
+            if (direct) {
+              store_tile(ip, jp, tile, job.store_tile);
+            } else {
+              lift(tile_acc, tile, mr * nr, job.shift_a[pa] + job.shift_b[pb],
+                   k0 == 0 && pa == 0 && pb == 0);
+            }
+          }
+        }
+        if (!direct && last) store_tile(ip, jp, tile_acc, job.store_acc);
+      }
+    }
+  }
+}
+
+/// C (m x n) = op(A) op(B) over k, as `job` describes, on the thread pool.
+template <class Kernel, class Acc>
+void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, std::size_t k) {
+  if (m == 0 || n == 0) return;
+  constexpr std::size_t mr = Kernel::mr;
+  constexpr std::size_t nr = Kernel::nr;
+  const std::size_t tiles_m = ceil_div(m, mr);
+  const std::size_t tiles_n = ceil_div(n, nr);
+  // Tiles per task: the cache blocking, cut further until every thread has a task. A task
+  // packs its own rows of A and columns of B, so another column block repacks m x k of A
+  // and another row block k x n of B: cut the dimension whose repacking costs less.
+  std::size_t mt = std::min(tiles_m, std::max<std::size_t>(1, job.mc / mr));
+  std::size_t nt = std::min(tiles_n, std::max<std::size_t>(1, job.nc / nr));
+  const std::size_t threads = fxp::num_threads();
+  while (ceil_div(tiles_m, mt) * ceil_div(tiles_n, nt) < threads && (mt > 1 || nt > 1)) {
+    if (nt > 1 && (m <= n || mt == 1)) {
+      nt = ceil_div(nt, 2);
+    } else {
+      mt = ceil_div(mt, 2);
+    }
+  }
+  const std::size_t blocks_m = ceil_div(tiles_m, mt);
+  const std::size_t blocks_n = ceil_div(tiles_n, nt);
+  parallel_for(blocks_m * blocks_n, [&](std::size_t task) {
+    // Row blocks vary fastest: neighbouring tasks share their columns of B in the cache.
+    const std::size_t ic = (task % blocks_m) * mt * mr;
+    const std::size_t jc = (task / blocks_m) * nt * nr;
+    run_block(job, ic, std::min(mt * mr, m - ic), jc, std::min(nt * nr, n - jc), k);
+  });
+}
+
+}  // namespace fxp::simd::detail

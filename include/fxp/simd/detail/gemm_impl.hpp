@@ -1,0 +1,156 @@
+#pragma once
+// The format-specific halves of a GEMM, handed to the driver (gemm_driver.hpp) as function
+// pointers: packing an operand through its lane layout, and storing finished tiles into C
+// (one rounding per element for fixed point, a copy for float).
+
+#include <cstddef>      // std::size_t
+#include <cstdint>      // lanes, sums, counters
+#include <type_traits>  // std::is_same_v selecting the register fast path
+
+#include "../../core/random.hpp"
+#include "gemm_pack.hpp"
+#include "gemm_round.hpp"
+
+namespace fxp::simd::detail {
+
+/// A stored operand seen as lines (rows of op(A), or columns of op(B)) along the reduction:
+/// element (line, kk) is data[line * line_stride + kk * k_stride].
+template <class X>
+struct operand_view {
+  const X* data;
+  std::size_t line_stride;
+  std::size_t k_stride;
+};
+
+/// Lane layout of float operands: the value itself.
+struct float_layout {
+  static constexpr std::size_t parts = 1;
+  [[nodiscard]] static float convert(float x, std::size_t) noexcept { return x; }
+};
+
+/// Lane layout of fixed-point operands wider than 16 bits: the raw value in int64.
+template <class X>
+struct int64_layout {
+  static constexpr std::size_t parts = 1;
+  [[nodiscard]] static std::int64_t convert(const X& x, std::size_t) noexcept {
+    return static_cast<std::int64_t>(x.raw());
+  }
+};
+
+/// Whether packing X through Layout is a plain widening of its raw values to int16, which
+/// whole registers can do: one part (so a 16-bit raw value is below 2^15), raw values of 8
+/// or 16 bits, and nothing else in the object.
+template <class Layout, class X, class Packed>
+inline constexpr bool whole_raw_int16 = [] {
+  if constexpr (std::is_same_v<Packed, std::int16_t> && !std::is_same_v<X, float>) {
+    using raw = typename X::raw_type;
+    return Layout::parts == 1 && sizeof(X) == sizeof(raw) &&
+           (std::is_same_v<raw, std::int8_t> || std::is_same_v<raw, std::uint8_t> ||
+            std::is_same_v<raw, std::int16_t> || std::is_same_v<raw, std::uint16_t>);
+  } else {
+    return false;
+  }
+}();
+
+/// The driver's pack callback: one micro-panel of `Lines` lines, every part of the layout
+/// one after the other.
+template <std::size_t Lines, std::size_t KStep, class Layout, class X, class Packed>
+void pack_operand(const void* context, std::size_t line0, std::size_t lines, std::size_t k0,
+                  std::size_t kcur, std::size_t steps, Packed* dst) {
+  const auto& view = *static_cast<const operand_view<X>*>(context);
+  const X* src = view.data + line0 * view.line_stride + k0 * view.k_stride;
+#if defined(__AVX2__)
+  if constexpr (whole_raw_int16<Layout, X, Packed> && KStep == 2) {
+    // Leading steps in whole registers, the rest (and the zero padding) below.
+    const std::size_t done = pack_pairs_x86<Lines, typename X::raw_type>(
+        reinterpret_cast<const unsigned char*>(src), view.line_stride, view.k_stride, lines,
+        kcur / KStep, dst);
+    src += done * KStep * view.k_stride;
+    kcur -= done * KStep;
+    steps -= done;
+    dst += done * Lines * KStep;
+  }
+#endif
+  for (std::size_t p = 0; p < Layout::parts; ++p) {
+    pack_panel<Lines, KStep>(src, view.line_stride, view.k_stride, lines, kcur, steps,
+                             dst + p * steps * Lines * KStep,
+                             [p](const X& x) { return Layout::convert(x, p); });
+  }
+}
+
+/// Where C lives, and the counters of its elements for stochastic rounding: C(i, j) is
+/// c[i * ldc + j] and draws word first + i * n + j under key.
+template <class C>
+struct output_view {
+  C* c;
+  std::size_t ldc;
+  random_key key;
+  std::uint64_t first;
+  std::size_t n;
+};
+
+/// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
+/// held in T) rounded into C by Round and C's overflow policy.
+template <class C, class Round, class Sum, std::size_t MR, std::size_t NR, class T>
+void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
+                   std::size_t cols, const T* tile) {
+  using rounding = sum_rounding<C, Round, Sum, T>;
+  const auto& out = *static_cast<const output_view<C>*>(context);
+  // A random policy: the Philox blocks of every row of the tile in one batch.
+  constexpr std::size_t max_blocks = MR * (NR / philox::words_per_block + 1);
+  [[maybe_unused]] std::uint64_t ids[rounding::needs_word ? max_blocks : 1] = {};
+  [[maybe_unused]] std::uint32_t words[rounding::needs_word ? 4 * max_blocks : 1];
+  if constexpr (rounding::needs_word) {
+    std::size_t count = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
+      for (std::uint64_t b = first / philox::words_per_block;
+           b <= (first + cols - 1) / philox::words_per_block; ++b) {
+        ids[count++] = b;
+      }
+    }
+    philox_blocks(out.key.seed, out.key.stream(), ids, count, words);
+  }
+  std::size_t row_block = 0;  // the first block of row r in `words`
+  for (std::size_t r = 0; r < rows; ++r) {
+    C* dst = out.c + (i0 + r) * out.ldc + j0;
+    const T* sums = tile + r * NR;
+    if constexpr (rounding::needs_word) {
+      const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
+      const std::uint32_t* row_words =
+          words + row_block * philox::words_per_block + first % philox::words_per_block;
+      for (std::size_t j = 0; j < cols; ++j) {
+        dst[j] = C::from_raw(rounding::apply(sums[j], row_words[j]));
+      }
+      row_block += static_cast<std::size_t>((first + cols - 1) / philox::words_per_block -
+                                            first / philox::words_per_block + 1);
+    } else {
+      for (std::size_t j = 0; j < cols; ++j) dst[j] = C::from_raw(rounding::apply(sums[j], 0));
+    }
+  }
+}
+
+/// The driver's store callback for float: a copy.
+template <std::size_t NR>
+void store_float(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
+                 std::size_t cols, const float* tile) {
+  const auto& out = *static_cast<const output_view<float>*>(context);
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* dst = out.c + (i0 + r) * out.ldc + j0;
+    for (std::size_t j = 0; j < cols; ++j) dst[j] = tile[r * NR + j];
+  }
+}
+
+// Cache blocking. Integer kernels: a kc x nr micro-panel of B (16-32 KiB of int16) stays in
+// L1 and an mc x kc block of A in L2. Float: kc x nr floats (16-32 KiB) in L1.
+inline constexpr std::size_t int16_kc = 512;
+inline constexpr std::size_t int16_mc = 128;
+inline constexpr std::size_t int16_nc = 512;
+inline constexpr std::size_t float_kc = 256;
+inline constexpr std::size_t float_mc = 96;
+inline constexpr std::size_t float_nc = 512;
+inline constexpr std::size_t int64_kc = 256;
+inline constexpr std::size_t int64_mc = 64;
+inline constexpr std::size_t int64_nc = 256;
+
+}  // namespace fxp::simd::detail

@@ -1,0 +1,220 @@
+#pragma once
+/// \file
+/// Matrix products on raw row-major arrays: fxp::gemm for fixed-point operands (exact wide
+/// accumulation, one rounding into the output format) and for float.
+///
+/// Which kernel runs (chosen at compile time from the instruction set the compiler targets;
+/// fxp never adds -march flags itself; simd::detail::native_isa names the choice):
+///  - fixed-point operands of at most 16 bits each: int16 lanes and exact integer
+///    multiply-adds into int32 partial sums — vpdpwssd on 512-bit registers with AVX-512
+///    BW+VNNI (8 x 32 tiles), vpdpwssd on 256-bit registers with AVX-VNNI, vpmaddwd + vpaddd
+///    with AVX2 (4 x 16 tiles; the path of AVX2 + FMA machines), plain C++ loops otherwise.
+///    The int32 partial sums run over as many products as provably fit (gemm_plan.hpp) and
+///    are then added into the accumulator (gemm_accumulator_t); a 16 x 16-bit product that
+///    would overflow them too soon is computed as two 8 x 16-bit ones (the high and the low
+///    byte of one operand), so 16-bit operands cost twice the multiply-adds of 8-bit ones.
+///    No floating point is involved, so no bound on fp32 exactness is needed.
+///  - fixed-point operands wider than 16 bits: int64 lanes, plain loops.
+///  - float: FMA on 512- or 256-bit registers, plain loops otherwise.
+/// Every path gives the same bits for fixed point; float results depend on the path (FMA or
+/// not) but never on the thread count.
+
+#include <algorithm>  // std::min
+#include <cstddef>    // std::size_t shapes
+#include <cstdint>    // stochastic counters
+#include <stdexcept>  // std::invalid_argument on bad shapes
+#include <string>     // error messages
+
+#include "../core/arithmetic.hpp"
+#include "../core/random.hpp"
+#include "detail/gemm_driver.hpp"
+#include "detail/gemm_impl.hpp"
+#include "detail/gemm_kernels.hpp"
+#include "detail/gemm_plan.hpp"
+#include "parallel.hpp"
+
+namespace fxp {
+
+/// Whether a GEMM operand is used as stored or transposed.
+enum class transpose : bool { no, yes };
+
+/// The largest reduction length fxp::gemm accepts unless told otherwise (its MaxK).
+inline constexpr std::size_t gemm_default_max_k = simd::detail::default_max_k;
+
+/// The integer type that holds every exact sum of up to MaxK products of A and B: int32_t
+/// when it can, else int64_t (a static_assert fires when even int64_t cannot).
+/// \tparam A the left operand format
+/// \tparam B the right operand format
+/// \tparam MaxK the largest reduction length
+template <fixed_point A, fixed_point B, std::size_t MaxK = gemm_default_max_k>
+using gemm_accumulator_t = simd::detail::accumulator_t<A, B, MaxK>;
+
+/// The exact format of a sum of up to MaxK products of A and B: result_t<op::mul, A, B>
+/// with ceil(log2(MaxK)) more integer bits. A GEMM into this format is lossless.
+/// \tparam A the left operand format
+/// \tparam B the right operand format
+/// \tparam MaxK the largest reduction length
+template <fixed_point A, fixed_point B, std::size_t MaxK = gemm_default_max_k>
+using gemm_sum_t = typename simd::detail::sum_format<A, B, MaxK>::type;
+
+namespace simd::detail {
+
+/// Throws std::invalid_argument unless the shapes and leading dimensions describe
+/// row-major matrices op(A) (m x k), op(B) (k x n) and C (m x n).
+inline void check_gemm_shape(const char* who, transpose ta, transpose tb, std::size_t m,
+                             std::size_t n, std::size_t k, const void* a, std::size_t lda,
+                             const void* b, std::size_t ldb, const void* c, std::size_t ldc) {
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(std::string(who) + ": " + what + " (m = " + std::to_string(m) +
+                                ", n = " + std::to_string(n) + ", k = " + std::to_string(k) +
+                                ")");
+  };
+  // A stored row-major is m x k (lda >= k); transposed it is stored k x m (lda >= m).
+  const std::size_t a_cols = ta == transpose::no ? k : m;
+  const std::size_t b_cols = tb == transpose::no ? n : k;
+  if (m > 0 && k > 0 && lda < a_cols) {
+    fail("lda = " + std::to_string(lda) + " is less than the " + std::to_string(a_cols) +
+         " columns of A as stored");
+  }
+  if (n > 0 && k > 0 && ldb < b_cols) {
+    fail("ldb = " + std::to_string(ldb) + " is less than the " + std::to_string(b_cols) +
+         " columns of B as stored");
+  }
+  if (m > 0 && n > 0 && ldc < n) {
+    fail("ldc = " + std::to_string(ldc) + " is less than the " + std::to_string(n) +
+         " columns of C");
+  }
+  if ((m > 0 && k > 0 && a == nullptr) || (n > 0 && k > 0 && b == nullptr) ||
+      (m > 0 && n > 0 && c == nullptr)) {
+    fail("null pointer for a non-empty matrix");
+  }
+}
+
+/// The operand views of op(A) (lines = rows) and op(B) (lines = columns).
+template <class A, class B>
+struct operand_views {
+  operand_view<A> a;
+  operand_view<B> b;
+  operand_views(transpose ta, transpose tb, const A* pa, std::size_t lda, const B* pb,
+                std::size_t ldb) noexcept
+      : a{pa, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda},
+        b{pb, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1} {}
+};
+
+/// The fixed-point GEMM on a chosen instruction set (fxp::gemm uses native_isa; tests run
+/// every available one).
+template <class Isa, fixed_point C, rounding_policy Round, std::size_t MaxK, fixed_point A,
+          fixed_point B>
+void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                const A* a, std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
+                const random_key& key, std::uint64_t first_index) {
+  static_assert(check_accumulator<A, B, MaxK>());
+  check_gemm_shape("fxp::gemm", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  if (k > MaxK) {
+    throw std::invalid_argument("fxp::gemm: the reduction length k = " + std::to_string(k) +
+                                " exceeds MaxK = " + std::to_string(MaxK) +
+                                ", the bound the accumulator was sized for; raise the MaxK "
+                                "template argument");
+  }
+  using acc_type = accumulator_t<A, B, MaxK>;
+  using sum_type = typename sum_format<A, B, MaxK>::type;
+  const operand_views<A, B> views(ta, tb, a, lda, b, ldb);
+  const output_view<C> out{c, ldc, key, first_index, n};
+  if constexpr (int16_plan<A, B>::usable) {
+    using plan = int16_plan<A, B>;
+    using kernel = int16_kernel<Isa>;
+    using layout_a = typename plan::layout_a;
+    using layout_b = typename plan::layout_b;
+    gemm_job<kernel, acc_type> job;
+    job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, layout_a, A, std::int16_t>};
+    job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, layout_b, B, std::int16_t>};
+    job.store_tile = {&out,
+                      &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, std::int32_t>};
+    job.store_acc = {&out, &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, acc_type>};
+    job.parts_a = layout_a::parts;
+    job.parts_b = layout_b::parts;
+    job.shift_a[0] = layout_a::shift(0);
+    job.shift_a[1] = layout_a::shift(1);
+    job.shift_b[0] = layout_b::shift(0);
+    job.shift_b[1] = layout_b::shift(1);
+    // A reduction block never outgrows the int32 chunk, so a kernel call cannot overflow.
+    job.kc = std::min(int16_kc, plan::chunk);
+    job.mc = int16_mc;
+    job.nc = int16_nc;
+    run_gemm(job, m, n, k);
+  } else {
+    using kernel = int64_kernel;
+    gemm_job<kernel, std::int64_t> job;
+    job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, int64_layout<A>, A, std::int64_t>};
+    job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, int64_layout<B>, B, std::int64_t>};
+    job.store_tile = {&out,
+                      &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, std::int64_t>};
+    job.store_acc = job.store_tile;
+    job.kc = int64_kc;
+    job.mc = int64_mc;
+    job.nc = int64_nc;
+    run_gemm(job, m, n, k);
+  }
+}
+
+/// The float GEMM on a chosen instruction set.
+template <class Isa>
+void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+                std::size_t ldc) {
+  check_gemm_shape("fxp::gemm", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  using kernel = float_kernel<Isa>;
+  const operand_views<float, float> views(ta, tb, a, lda, b, ldb);
+  const output_view<float> out{c, ldc, {}, 0, n};
+  gemm_job<kernel, float> job;
+  job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, float_layout, float, float>};
+  job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, float_layout, float, float>};
+  job.store_tile = {&out, &store_float<kernel::nr>};
+  job.store_acc = job.store_tile;
+  job.kc = float_kc;
+  job.mc = float_mc;
+  job.nc = float_nc;
+  run_gemm(job, m, n, k);
+}
+
+}  // namespace simd::detail
+
+/// C = op(A) op(B) for fixed-point operands, row-major: op(A) is m x k, op(B) is k x n, C is
+/// m x n, and op(X) is X or its transpose as `ta` / `tb` say. Each element's sum of products
+/// is computed exactly (in gemm_accumulator_t) and rounded once into C: the result is
+/// exactly fxp::fixed_cast<C, Round>(s) for s the exact sum as a gemm_sum_t<A, B, MaxK>, so
+/// C's overflow policy applies too (`checked` throws fxp::overflow_error; elements of C
+/// may then be partly written). The thread count (fxp::set_num_threads) changes no bit.
+///
+/// A stored without transpose is m x k with row stride lda (>= k); transposed, it is stored
+/// k x m (lda >= m). Likewise B: k x n (ldb >= n) or stored n x k (ldb >= k). C must not
+/// overlap A or B.
+///
+/// \tparam C the output format
+/// \tparam Round the rounding policy (C's own by default); a random policy draws the word
+///         of C(i, j) from `key` at counter first_index + i * n + j, so the result does not
+///         depend on threads or blocking
+/// \tparam MaxK the largest k this instantiation accepts; it sizes the accumulator
+/// \throws std::invalid_argument when k > MaxK, a leading dimension is too small, or a
+///         pointer of a non-empty matrix is null
+template <fixed_point C, rounding_policy Round = typename C::rounding_policy,
+          std::size_t MaxK = gemm_default_max_k, fixed_point A, fixed_point B>
+void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, const A* a,
+          std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
+          const random_key& key = {}, std::uint64_t first_index = 0) {
+  simd::detail::gemm_fixed<simd::detail::native_isa, C, Round, MaxK>(
+      ta, tb, m, n, k, a, lda, b, ldb, c, ldc, key, first_index);
+}
+
+/// C = op(A) op(B) for float, row-major, with the same shape conventions as the fixed-point
+/// gemm. Each element is summed in float by one thread in a fixed order (FMA where the
+/// target has it), so the result does not depend on the thread count.
+/// \throws std::invalid_argument when a leading dimension is too small or a pointer of a
+///         non-empty matrix is null
+inline void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+                 std::size_t ldc) {
+  simd::detail::gemm_float<simd::detail::native_isa>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+}  // namespace fxp

@@ -1,0 +1,201 @@
+#pragma once
+/// \file
+/// Philox4x32-10 on SIMD lanes, bit-identical to fxp::philox4x32_10, and the random words of
+/// fxp::random_key for a whole chunk of consecutive elements at once.
+
+#include <array>    // four words per lane, the key schedule
+#include <cstddef>  // std::size_t lane indices
+#include <cstdint>  // 32- and 64-bit counters
+
+#include "../core/random.hpp"
+#include "detail/lane_ops.hpp"
+#include "lanes.hpp"
+
+namespace fxp::simd {
+
+/// The ten round keys of Philox4x32-10 for one key, broadcast once so that a kernel does not
+/// rebuild them for every block.
+/// \tparam Arch the xsimd architecture of the lanes
+template <simd_arch Arch>
+struct philox_key_schedule {
+  std::array<word_lanes<Arch>, 10> k0;  ///< word 0 of the key in round r
+  std::array<word_lanes<Arch>, 10> k1;  ///< word 1 of the key in round r
+
+  /// The schedule of `key` (least significant word first, as fxp::philox_key).
+  explicit philox_key_schedule(philox_key key) noexcept {
+    for (std::size_t round = 0; round < 10; ++round) {
+      k0[round] = word_lanes<Arch>(key[0]);
+      k1[round] = word_lanes<Arch>(key[1]);
+      key[0] += fxp::detail::philox_w0;  // the Weyl sequence of the scalar block function
+      key[1] += fxp::detail::philox_w1;
+    }
+  }
+};
+
+namespace detail {
+/// Rounds first_round ... 9 of Philox4x32-10 on groups of lanes: the round of
+/// fxp::detail::philox4x32_round, lane-wise. The key is folded into the other operand
+/// first, off the multiply's critical path.
+template <simd_arch Arch, instruction_selection Ops, std::size_t Groups>
+[[nodiscard]] inline std::array<std::array<word_lanes<Arch>, 4>, Groups> philox_rounds(
+    std::array<std::array<word_lanes<Arch>, 4>, Groups> counter,
+    const philox_key_schedule<Arch>& key, std::size_t first_round) noexcept {
+  for (std::size_t round = first_round; round < 10; ++round) {
+    for (auto& c : counter) {
+      const auto [hi0, lo0] = mul_hi_lo<Arch>(c[0], fxp::detail::philox_m0, Ops{});
+      const auto [hi1, lo1] = mul_hi_lo<Arch>(c[2], fxp::detail::philox_m1, Ops{});
+      c = {(c[1] ^ key.k0[round]) ^ hi1, lo1, (c[3] ^ key.k1[round]) ^ hi0, lo0};
+    }
+  }
+  return counter;
+}
+}  // namespace detail
+
+/// Philox4x32-10 on several independent groups of lanes at once: lane i of group g of the
+/// result is `fxp::philox4x32_10({c[g][0][i], c[g][1][i], c[g][2][i], c[g][3][i]}, key)`.
+/// The ten rounds are a chain of dependent multiplies; interleaving groups gives the
+/// processor independent work to overlap with their latency.
+/// \tparam Arch the xsimd architecture of the lanes
+/// \tparam Ops fxp::simd::native (a 32x32->64 multiply through pmuludq, which xsimd lacks) or
+///         fxp::simd::portable (16-bit partial products in xsimd operations)
+/// \tparam Groups the number of groups
+/// \param counter the four counter words of each lane of each group, least significant first
+/// \param key the key schedule
+/// \return the four output words of each lane of each group
+template <simd_arch Arch, instruction_selection Ops = native, std::size_t Groups = 1>
+[[nodiscard]] inline std::array<std::array<word_lanes<Arch>, 4>, Groups> philox4x32_10(
+    std::array<std::array<word_lanes<Arch>, 4>, Groups> counter,
+    const philox_key_schedule<Arch>& key) noexcept {
+  return detail::philox_rounds<Arch, Ops, Groups>(counter, key, 0);
+}
+
+/// Philox4x32-10 in every lane: lane i of the result is
+/// `fxp::philox4x32_10({c[0][i], c[1][i], c[2][i], c[3][i]}, key)`.
+/// \tparam Arch the xsimd architecture of the lanes
+/// \tparam Ops fxp::simd::native or fxp::simd::portable (same bits)
+/// \param counter the four counter words of each lane, least significant first
+/// \param key the key schedule
+/// \return the four output words of each lane
+template <simd_arch Arch, instruction_selection Ops = native>
+[[nodiscard]] inline std::array<word_lanes<Arch>, 4> philox4x32_10(
+    const std::array<word_lanes<Arch>, 4>& counter, const philox_key_schedule<Arch>& key) noexcept {
+  return philox4x32_10<Arch, Ops, 1>(std::array<std::array<word_lanes<Arch>, 4>, 1>{counter},
+                                     key)[0];
+}
+
+/// The random words of fxp::random_key, many elements at a time: element j draws word
+/// j % 4 of Philox block j / 4 of stream `key.stream()` under `key.seed`
+/// (fxp::random_key::word), so the words do not depend on the SIMD width.
+///
+/// Each lane computes one whole block, four groups of lanes at a time (the rounds are a
+/// chain of multiplies; four independent chains keep the multiplier busy), and the four
+/// output words are transposed into element order with in-register interleaves (xsimd's
+/// zip_lo/zip_hi, which work within 128-bit halves on AVX2 and AVX-512). Lanes are
+/// assigned to blocks in the order that makes the interleaves come out in element order,
+/// so no cross-lane shuffle is needed.
+/// \tparam Arch the xsimd architecture of the lanes
+/// \tparam Ops fxp::simd::native or fxp::simd::portable (same bits)
+template <simd_arch Arch, instruction_selection Ops = native>
+class philox_words {
+ public:
+  /// Lanes per batch.
+  static constexpr std::size_t lanes = lane_count<Arch>;
+  /// Independent groups of lanes per call.
+  static constexpr std::size_t groups = 4;
+  /// Elements per call of `generate`: one block (four words) per lane of every group.
+  static constexpr std::size_t words_per_call = 4 * groups * lanes;
+
+  /// The words of the elements of tensor `key.tensor_id` at step `key.step`.
+  explicit philox_words(const random_key& key) noexcept
+      : schedule_({fxp::detail::lo32(key.seed), fxp::detail::hi32(key.seed)}),
+        seed_lo_(fxp::detail::lo32(key.seed)),
+        seed_hi_(fxp::detail::hi32(key.seed)),
+        stream_lo_(fxp::detail::lo32(key.stream())),
+        stream_hi_(fxp::detail::hi32(key.stream())) {
+    alignas(64) std::array<std::uint32_t, lanes> offsets{};
+    for (std::size_t lane = 0; lane < lanes; ++lane) offsets[lane] = block_of_lane(lane);
+    offsets_ = word_lanes<Arch>::load_aligned(offsets.data());
+  }
+
+  /// Writes the words of elements 4 * block ... 4 * block + words_per_call - 1 to
+  /// out[0 .. words_per_call) (any alignment).
+  // Not inlined: it runs once per tile of 16 chunks, and inlining its ten unrolled rounds
+  // into every kernel would only grow them.
+  [[gnu::noinline]] void generate(std::uint64_t block, std::uint32_t* out) const noexcept {
+    // Element indices are 64-bit, so the block of element j is j / 4 taken modulo 2^62;
+    // the scalar path is needed only when the blocks cross a 2^32 boundary (a carry into
+    // counter word 1) or that 2^62 wrap.
+    constexpr std::uint64_t block_mask = (std::uint64_t{1} << 62) - 1;
+    constexpr std::uint32_t last = groups * lanes - 1;
+    std::array<std::array<word_lanes<Arch>, 4>, groups> state;
+    if (fxp::detail::lo32(block) <= 0xFFFFFFFFu - last && block + last <= block_mask) {
+      // Counter words 1-3 are the same in every lane, so in the first two rounds only one of
+      // the two products differs between lanes; the other is computed once, in scalar code.
+      using fxp::detail::hi32;
+      using fxp::detail::lo32;
+      using fxp::detail::philox_m0;
+      using fxp::detail::philox_m1;
+      using fxp::detail::philox_w0;
+      using fxp::detail::philox_w1;
+      const std::uint64_t p1 = std::uint64_t{philox_m1} * stream_lo_;  // round 0, word 2
+      const std::uint32_t c0_after0 = hi32(p1) ^ hi32(block) ^ seed_lo_;
+      const std::uint64_t p0 = std::uint64_t{philox_m0} * c0_after0;  // round 1, word 0
+      const word_lanes<Arch> c1_after1_key(lo32(p1) ^ (seed_lo_ + philox_w0));
+      const word_lanes<Arch> c2_after1_key(hi32(p0) ^ (seed_hi_ + philox_w1));
+      const word_lanes<Arch> c3_after1(lo32(p0));
+      const word_lanes<Arch> c3_key(stream_hi_ ^ seed_hi_);
+      for (std::size_t g = 0; g < groups; ++g) {
+        const auto first = static_cast<std::uint32_t>(lo32(block) + g * lanes);
+        const auto [hi0, lo0] =
+            detail::mul_hi_lo<Arch>(word_lanes<Arch>(first) + offsets_, philox_m0, Ops{});
+        const auto [hi1, lo1] = detail::mul_hi_lo<Arch>(hi0 ^ c3_key, philox_m1, Ops{});
+        state[g] = {c1_after1_key ^ hi1, lo1, lo0 ^ c2_after1_key, c3_after1};
+      }
+      state = detail::philox_rounds<Arch, Ops, groups>(state, schedule_, 2);
+    } else {
+      std::array<std::array<word_lanes<Arch>, 4>, groups> counter;
+      for (std::size_t g = 0; g < groups; ++g) {
+        alignas(64) std::array<std::uint32_t, lanes> lo{};
+        alignas(64) std::array<std::uint32_t, lanes> hi{};
+        for (std::size_t lane = 0; lane < lanes; ++lane) {
+          const std::uint64_t b = (block + g * lanes + block_of_lane(lane)) & block_mask;
+          lo[lane] = fxp::detail::lo32(b);
+          hi[lane] = fxp::detail::hi32(b);
+        }
+        counter[g] = {word_lanes<Arch>::load_aligned(lo.data()), word_lanes<Arch>::load_aligned(hi.data()),
+                      word_lanes<Arch>(stream_lo_), word_lanes<Arch>(stream_hi_)};
+      }
+      state = philox4x32_10<Arch, Ops, groups>(counter, schedule_);
+    }
+    const auto& w = state;
+    for (std::size_t g = 0; g < groups; ++g) {
+      // A 4x4 transpose within each 128-bit half: zip(zip(w0, w2), zip(w1, w3)).
+      const word_lanes<Arch> t0 = xsimd::zip_lo(w[g][0], w[g][2]);
+      const word_lanes<Arch> t1 = xsimd::zip_lo(w[g][1], w[g][3]);
+      const word_lanes<Arch> t2 = xsimd::zip_hi(w[g][0], w[g][2]);
+      const word_lanes<Arch> t3 = xsimd::zip_hi(w[g][1], w[g][3]);
+      std::uint32_t* group_out = out + 4 * lanes * g;
+      xsimd::zip_lo(t0, t1).store_unaligned(group_out);
+      xsimd::zip_hi(t0, t1).store_unaligned(group_out + lanes);
+      xsimd::zip_lo(t2, t3).store_unaligned(group_out + 2 * lanes);
+      xsimd::zip_hi(t2, t3).store_unaligned(group_out + 3 * lanes);
+    }
+  }
+
+ private:
+  // After the transpose, output batch k holds in 128-bit half h the four words of the block
+  // that lane 4h + k computed; for element order that must be block k * halves + h.
+  static constexpr std::uint32_t block_of_lane(std::size_t lane) noexcept {
+    constexpr std::size_t halves = lanes / 4;
+    return static_cast<std::uint32_t>((lane % 4) * halves + lane / 4);
+  }
+
+  philox_key_schedule<Arch> schedule_;
+  std::uint32_t seed_lo_;
+  std::uint32_t seed_hi_;
+  std::uint32_t stream_lo_;
+  std::uint32_t stream_hi_;
+  word_lanes<Arch> offsets_;
+};
+
+}  // namespace fxp::simd

@@ -1,0 +1,12 @@
+#pragma once
+/// \file
+/// fxp's SIMD layer (xsimd): lane types, the batch form of the discarded bits, Philox on
+/// lanes, lane conversions and the quantize / requantize / dequantize array kernels, all
+/// bit-identical to the scalar core.
+
+#include "discarded.hpp"
+#include "lanes.hpp"
+#include "narrow.hpp"
+#include "overflow.hpp"
+#include "philox.hpp"
+#include "quantize.hpp"

@@ -1,0 +1,422 @@
+// Tests of fxp::gemm (include/fxp/simd/gemm.hpp): every kernel compiled in (portable, AVX2,
+// AVX2-VNNI, AVX-512) against exact 128-bit reference sums rounded by the core's
+// fixed_cast, on random shapes (1, odd, several reduction blocks), all four transpose
+// variants, a spread of operand formats (8- and 16-bit whole and split, unsigned, wider
+// than 16 bits, negative integer bits), every rounding policy and every overflow policy;
+// extreme values that need the full accumulator; float against a double reference; thread
+// counts; stochastic reproducibility; errors.
+
+#include <fxp/simd/gemm.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "reference.hpp"
+
+namespace {
+
+using fxp::transpose;
+using fxp_test::i128;
+namespace d = fxp::simd::detail;
+
+constexpr transpose transposes[][2] = {{transpose::no, transpose::no},
+                                       {transpose::yes, transpose::no},
+                                       {transpose::no, transpose::yes},
+                                       {transpose::yes, transpose::yes}};
+
+struct shape {
+  std::size_t m, n, k;
+};
+
+/// A 1 x 1 x 1 product, then random shapes with odd sizes and k past one reduction block.
+std::vector<shape> test_shapes(std::mt19937_64& rng) {
+  std::vector<shape> shapes{{1, 1, 1}, {1, 67, 700}};
+  std::uniform_int_distribution<std::size_t> m(1, 37);
+  std::uniform_int_distribution<std::size_t> n(1, 70);
+  std::uniform_int_distribution<std::size_t> k(1, 600);
+  for (int i = 0; i < 2; ++i) shapes.push_back({m(rng), n(rng), k(rng)});
+  return shapes;
+}
+
+/// Runs one GEMM on every instruction set and compares each with the reference
+/// roundings of `sums`; when the reference throws (checked overflow), requires the GEMM to
+/// throw.
+template <class C, class Round, std::size_t MaxK, class A, class B>
+void check_against(transpose ta, transpose tb, const shape& s, const std::vector<A>& a,
+                   std::size_t lda, const std::vector<B>& b, std::size_t ldb,
+                   const std::vector<i128>& sums, const fxp::random_key& key,
+                   std::uint64_t first = 0) {
+  using sum_type = fxp::gemm_sum_t<A, B, MaxK>;
+  std::vector<C> expected;
+  const bool defined = fxp_test::expected_values<C, Round, sum_type>(sums, key, first, expected);
+  for (const auto& variant : fxp_test::gemm_variants<C, Round, MaxK, A, B>()) {
+    const char* isa = variant.first;
+    const auto gemm = variant.second;  // (a structured binding: clang 14 cannot capture it)
+    INFO("isa " << isa << ", " << A::name() << " x " << B::name() << " -> " << C::name()
+                << " rounded " << Round::name << ", m n k = " << s.m << " " << s.n << " "
+                << s.k << ", transposes " << int(ta) << int(tb));
+    // Ragged ldc: C is a view into a wider matrix whose extra columns must stay untouched.
+    const std::size_t ldc = s.n + 3;
+    std::vector<C> c(s.m * ldc, C::from_raw(1));
+    const auto run = [&] {
+      gemm(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(), ldc, key, first);
+    };
+    if (!defined) {
+      REQUIRE_THROWS_AS(run(), fxp::overflow_error);
+      continue;
+    }
+    run();
+    std::vector<C> got(s.m * s.n);
+    bool margins_untouched = true;
+    for (std::size_t i = 0; i < s.m; ++i) {
+      for (std::size_t j = 0; j < s.n; ++j) got[i * s.n + j] = c[i * ldc + j];
+      for (std::size_t j = s.n; j < ldc; ++j) margins_untouched &= c[i * ldc + j].raw() == 1;
+    }
+    REQUIRE(margins_untouched);
+    REQUIRE(fxp_test::raws(got.data(), got.size()) ==
+            fxp_test::raws(expected.data(), expected.size()));
+  }
+}
+
+/// The whole matrix of checks for one operand / output format triple.
+template <class A, class B, class C, std::size_t MaxK = fxp::gemm_default_max_k>
+void check_formats(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const fxp::random_key key{seed, 7, 3};
+  for (const shape& s : test_shapes(rng)) {
+    for (const auto& t : transposes) {
+      const transpose ta = t[0];
+      const transpose tb = t[1];
+      // Stored shapes, with leading dimensions wider than the rows they hold.
+      const std::size_t lda = (ta == transpose::no ? s.k : s.m) + 2;
+      const std::size_t ldb = (tb == transpose::no ? s.n : s.k) + 1;
+      const auto a = fxp_test::random_fixed<A>((ta == transpose::no ? s.m : s.k) * lda, rng);
+      const auto b = fxp_test::random_fixed<B>((tb == transpose::no ? s.k : s.n) * ldb, rng);
+      const auto sums = fxp_test::exact_products(ta, tb, s.m, s.n, s.k, a, lda, b, ldb);
+      fxp_test::for_each_rounding([&](auto round) {
+        using Round = typename decltype(round)::type;
+        check_against<C, Round, MaxK>(ta, tb, s, a, lda, b, ldb, sums, key);
+      });
+      using wrapping = fxp_test::with_overflow<C, fxp::wrap>;
+      using checking = fxp_test::with_overflow<C, fxp::checked>;
+      check_against<wrapping, fxp::nearest, MaxK>(ta, tb, s, a, lda, b, ldb, sums, key);
+      check_against<wrapping, fxp::stochastic, MaxK>(ta, tb, s, a, lda, b, ldb, sums, key);
+      check_against<checking, fxp::nearest_even, MaxK>(ta, tb, s, a, lda, b, ldb, sums, key);
+      check_against<checking, fxp::truncate, MaxK>(ta, tb, s, a, lda, b, ldb, sums, key);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the native kernels are the best the build targets", "[gemm]") {
+#if defined(FXP_TEST_EXPECT_PORTABLE)
+  STATIC_REQUIRE(std::is_same_v<d::native_isa, d::portable_isa>);
+#endif
+  INFO("fxp::gemm runs the " << d::native_isa::name << " kernels");
+  SUCCEED();
+}
+
+TEST_CASE("the accumulator and the exact-sum format follow the operand widths and MaxK",
+          "[gemm]") {
+  using s8 = fxp::fixed<1, 7>;
+  using u8 = fxp::ufixed<0, 8>;
+  using s16 = fxp::fixed<1, 15>;
+  // 8 x 8 bits: |product| <= 2^14, so 2^17 - 1 products fit int32, 2^17 do not.
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s8, s8, 131071>, std::int32_t>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s8, s8, 131072>, std::int64_t>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s8, s8>, std::int64_t>);
+  // Products of 8-bit unsigned and signed reach 255 * -128 = -32640: 65793 sums fit int32.
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<u8, s8, 65793>, std::int32_t>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<u8, s8, 65794>, std::int64_t>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s16, s16, 1>, std::int32_t>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s16, s16, 2>, std::int64_t>);
+  // result_t<mul> = fixed<2,14>, widened by ceil(log2(MaxK)) integer bits.
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_sum_t<s8, s8, 1000>, fxp::fixed<12, 14>>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_sum_t<s8, s8>, fxp::fixed<22, 14>>);
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_sum_t<u8, u8, 1>, fxp::ufixed<0, 16>>);
+  // 16 x 16 bits would overflow the int32 partial sums after one product: one operand is
+  // split into bytes. 8 x 8 bits and 16 x 8 bits stay whole.
+  STATIC_REQUIRE(d::int16_plan<s16, s16>::split_a != d::int16_plan<s16, s16>::split_b);
+  STATIC_REQUIRE(!d::int16_plan<s8, s8>::split_a && !d::int16_plan<s8, s8>::split_b);
+  STATIC_REQUIRE(!d::int16_plan<s16, s8>::split_a && !d::int16_plan<s16, s8>::split_b);
+  // An unsigned 16-bit operand does not fit int16 lanes whole.
+  STATIC_REQUIRE(d::int16_plan<fxp::ufixed<0, 16>, s8>::split_a);
+  STATIC_REQUIRE(!d::int16_plan<fxp::fixed<8, 24>, s8>::usable);
+}
+
+TEST_CASE("gemm 8 x 8 bits: fixed<1,7> x fixed<1,7>", "[gemm]") {
+  check_formats<fxp::fixed<1, 7>, fxp::fixed<1, 7>, fxp::fixed<4, 8>>(1);
+}
+TEST_CASE("gemm unsigned x signed 8 bits: ufixed<0,8> x fixed<1,7>", "[gemm]") {
+  check_formats<fxp::ufixed<0, 8>, fxp::fixed<1, 7>, fxp::fixed<3, 9>>(2);
+}
+TEST_CASE("gemm 16 x 16 bits (one operand split): fixed<4,12> x fixed<1,15>", "[gemm]") {
+  check_formats<fxp::fixed<4, 12>, fxp::fixed<1, 15>, fxp::fixed<6, 10>>(3);
+}
+TEST_CASE("gemm mixed 8 bits to an integer format: fixed<2,6> x ufixed<4,4>", "[gemm]") {
+  check_formats<fxp::fixed<2, 6>, fxp::ufixed<4, 4>, fxp::fixed<8, 0>>(4);
+}
+TEST_CASE("gemm unsigned 16 x 16 bits (both split): ufixed<0,16> x ufixed<8,8>", "[gemm]") {
+  check_formats<fxp::ufixed<0, 16>, fxp::ufixed<8, 8>, fxp::ufixed<12, 12>>(5);
+}
+TEST_CASE("gemm 16 x 8 bits: fixed<1,15> x fixed<1,7>", "[gemm]") {
+  check_formats<fxp::fixed<1, 15>, fxp::fixed<1, 7>, fxp::fixed<1, 15>>(6);
+}
+TEST_CASE("gemm wider than 16 bits (int64 lanes): fixed<8,24> x fixed<2,6>", "[gemm]") {
+  check_formats<fxp::fixed<8, 24>, fxp::fixed<2, 6>, fxp::fixed<12, 20>>(7);
+}
+TEST_CASE("gemm negative integer bits: fixed<-2,10> x fixed<3,5>", "[gemm]") {
+  check_formats<fxp::fixed<-2, 10>, fxp::fixed<3, 5>, fxp::fixed<2, 14>>(8);
+}
+TEST_CASE("gemm widening output (nothing discarded): ufixed<3,5> x ufixed<2,6>", "[gemm]") {
+  check_formats<fxp::ufixed<3, 5>, fxp::ufixed<2, 6>, fxp::ufixed<6, 13>>(9);
+}
+TEST_CASE("gemm with int32 accumulators (MaxK = 4096): fixed<1,7> x ufixed<0,8>", "[gemm]") {
+  using A = fxp::fixed<1, 7>;
+  using B = fxp::ufixed<0, 8>;
+  STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<A, B, 4096>, std::int32_t>);
+  check_formats<A, B, fxp::fixed<5, 7>, 4096>(10);
+}
+
+TEST_CASE("gemm shifts beyond the fast rounding path go through the core's narrowing",
+          "[gemm]") {
+  std::mt19937_64 rng(15);
+  const fxp::random_key key{15, 1, 1};
+  // Runs C = A B for a few small shapes (k <= MaxK = 16) on every instruction set.
+  const auto run = [&]<class A, class B, class C>() {
+    using layout = fxp::simd::detail::sum_rounding<C, fxp::nearest, fxp::gemm_sum_t<A, B, 16>,
+                                                   std::int64_t>;
+    STATIC_REQUIRE(!layout::fast);
+    for (const shape& s : {shape{1, 1, 1}, shape{3, 17, 16}, shape{9, 5, 7}}) {
+      const auto a = fxp_test::random_fixed<A>(s.m * s.k, rng);
+      const auto b = fxp_test::random_fixed<B>(s.k * s.n, rng);
+      const auto sums = fxp_test::exact_products(transpose::no, transpose::no, s.m, s.n, s.k, a,
+                                                 s.k, b, s.n);
+      fxp_test::for_each_rounding([&](auto round) {
+        using Round = typename decltype(round)::type;
+        check_against<C, Round, 16>(transpose::no, transpose::no, s, a, s.k, b, s.n, sums, key);
+      });
+    }
+  };
+  // 40 + 7 fractional bits into -16: a right shift by 63.
+  run.operator()<fxp::fixed<1, 40>, fxp::fixed<1, 7>, fxp::fixed<40, -16>>();
+  // 0 fractional bits into 64: a left shift by 64, everything but 0 overflows.
+  run.operator()<fxp::fixed<2, 0>, fxp::fixed<2, 0>, fxp::fixed<-40, 64>>();
+  // A 64-bit unsigned output does not fit the int64 fast path.
+  run.operator()<fxp::fixed<1, 7>, fxp::fixed<1, 7>, fxp::ufixed<60, 4>>();
+}
+
+TEST_CASE("gemm extreme values need the whole accumulator", "[gemm]") {
+  std::mt19937_64 rng(11);
+  const fxp::random_key key{11, 0, 0};
+  // Runs C = A B on every instruction set with operands drawn as `kind`, against the
+  // reference, m x n = 3 x 5 (both transposes of A).
+  const auto extreme = [&]<class A, class B, class C, std::size_t MaxK>(std::size_t k,
+                                                                       fxp_test::values kind) {
+    for (const transpose ta : {transpose::no, transpose::yes}) {
+      const shape s{3, 5, k};
+      const std::size_t lda = ta == transpose::no ? k : s.m;
+      const auto a = fxp_test::random_fixed<A>(s.m * k, rng, kind);
+      const auto b = fxp_test::random_fixed<B>(k * s.n, rng, kind);
+      const auto sums = fxp_test::exact_products(ta, transpose::no, s.m, s.n, k, a, lda, b, s.n);
+      check_against<C, fxp::nearest, MaxK>(ta, transpose::no, s, a, lda, b, s.n, sums, key);
+    }
+  };
+  using s8 = fxp::fixed<1, 7>;
+  using s16 = fxp::fixed<1, 15>;
+  SECTION("min * min sums at the int32 accumulator's limit") {
+    // 131071 * 2^14 = 2^31 - 2^14: the largest sum an int32 accumulator must hold.
+    using sum = fxp::gemm_sum_t<s8, s8, 131071>;
+    STATIC_REQUIRE(std::is_same_v<fxp::gemm_accumulator_t<s8, s8, 131071>, std::int32_t>);
+    extreme.operator()<s8, s8, sum, 131071>(131071, fxp_test::values::min_only);
+  }
+  SECTION("k above the int32 limit goes to int64") {
+    extreme.operator()<s8, s8, fxp::gemm_sum_t<s8, s8>, fxp::gemm_default_max_k>(
+        140000, fxp_test::values::min_only);
+    extreme.operator()<s8, s8, fxp::fixed<16, 2>, fxp::gemm_default_max_k>(
+        140000, fxp_test::values::extremes);
+  }
+  SECTION("16-bit min * min, and a mix of the extremes") {
+    extreme.operator()<s16, s16, fxp::gemm_sum_t<s16, s16>, fxp::gemm_default_max_k>(
+        5000, fxp_test::values::min_only);
+    extreme.operator()<s16, s16, fxp::fixed<8, 8>, fxp::gemm_default_max_k>(
+        3001, fxp_test::values::extremes);
+    extreme.operator()<fxp::ufixed<0, 16>, s16, fxp::fixed<16, 16>, fxp::gemm_default_max_k>(
+        3001, fxp_test::values::extremes);
+  }
+}
+
+TEST_CASE("gemm of an empty reduction is zero; empty outputs are left alone", "[gemm]") {
+  using T = fxp::fixed<1, 7>;
+  using C = fxp::fixed<4, 4, fxp::stochastic>;
+  const std::vector<T> a(6, T::from_raw(5));
+  std::vector<C> c(6, C::from_raw(9));
+  fxp::gemm<C>(transpose::no, transpose::no, 2, 3, 0, a.data(), 1, a.data(), 3, c.data(), 3);
+  for (const C& x : c) REQUIRE(x.raw() == 0);
+  std::vector<C> untouched(6, C::from_raw(9));
+  fxp::gemm<C>(transpose::no, transpose::no, 0, 3, 2, a.data(), 2, a.data(), 3,
+               untouched.data(), 3);
+  fxp::gemm<C>(transpose::no, transpose::no, 2, 0, 2, a.data(), 2, a.data(), 1,
+               untouched.data(), 1);
+  for (const C& x : untouched) REQUIRE(x.raw() == 9);
+}
+
+TEST_CASE("gemm rejects k > MaxK and bad leading dimensions, naming them", "[gemm]") {
+  using T = fxp::fixed<1, 7>;
+  std::vector<T> a(100);
+  std::vector<T> c(100);
+  const auto too_long = [&] {
+    fxp::gemm<T, fxp::nearest, 4>(transpose::no, transpose::no, 2, 2, 5, a.data(), 5, a.data(),
+                                  2, c.data(), 2);
+  };
+  REQUIRE_THROWS_WITH(too_long(), Catch::Contains("k = 5") && Catch::Contains("MaxK = 4"));
+  REQUIRE_THROWS_AS(too_long(), std::invalid_argument);
+  REQUIRE_THROWS_WITH(fxp::gemm<T>(transpose::no, transpose::no, 2, 3, 4, a.data(), 3, a.data(),
+                                   3, c.data(), 3),
+                      Catch::Contains("lda = 3"));
+  REQUIRE_THROWS_WITH(fxp::gemm<T>(transpose::yes, transpose::no, 5, 3, 4, a.data(), 4,
+                                   a.data(), 3, c.data(), 3),
+                      Catch::Contains("lda = 4"));
+  REQUIRE_THROWS_WITH(fxp::gemm<T>(transpose::no, transpose::yes, 2, 3, 4, a.data(), 4,
+                                   a.data(), 3, c.data(), 3),
+                      Catch::Contains("ldb = 3"));
+  REQUIRE_THROWS_WITH(fxp::gemm<T>(transpose::no, transpose::no, 2, 3, 4, a.data(), 4, a.data(),
+                                   3, c.data(), 2),
+                      Catch::Contains("ldc = 2"));
+  const T* null = nullptr;
+  REQUIRE_THROWS_WITH(fxp::gemm<T>(transpose::no, transpose::no, 2, 3, 4, null, 4, a.data(), 3,
+                                   c.data(), 3),
+                      Catch::Contains("null"));
+  float f[4] = {};
+  REQUIRE_THROWS_WITH(
+      fxp::gemm(transpose::no, transpose::no, 2, 2, 2, f, 1, f, 2, f, 2),
+      Catch::Contains("lda = 1"));
+}
+
+TEST_CASE("gemm stochastic rounding is reproducible from the key and the element counter",
+          "[gemm][stochastic]") {
+  using A = fxp::fixed<1, 7>;
+  using C = fxp::fixed<4, 4, fxp::stochastic>;
+  std::mt19937_64 rng(12);
+  const std::size_t m = 23;
+  const std::size_t n = 41;
+  const std::size_t k = 77;
+  const auto a = fxp_test::random_fixed<A>(m * k, rng);
+  const auto b = fxp_test::random_fixed<A>(k * n, rng);
+  const auto product = [&](const fxp::random_key& key, std::uint64_t first) {
+    std::vector<C> c(m * n);
+    fxp::gemm<C>(transpose::no, transpose::no, m, n, k, a.data(), k, b.data(), n, c.data(), n,
+                 key, first);
+    return fxp_test::raws(c.data(), c.size());
+  };
+  const fxp::random_key key{99, 4, 10};
+  REQUIRE(product(key, 0) == product(key, 0));
+  REQUIRE(product(key, 0) != product(fxp::random_key{99, 4, 11}, 0));
+  REQUIRE(product(key, 0) != product(fxp::random_key{99, 5, 10}, 0));
+  REQUIRE(product(key, 0) != product(key, 1));
+  // first_index offsets every counter: C(i, j) draws word first + i * n + j.
+  const auto sums = fxp_test::exact_products(transpose::no, transpose::no, m, n, k, a, k, b, n);
+  check_against<C, fxp::stochastic, fxp::gemm_default_max_k>(
+      transpose::no, transpose::no, shape{m, n, k}, a, k, b, n, sums, key, 1000003);
+}
+
+TEST_CASE("the batched Philox words equal random_key::word", "[gemm][stochastic]") {
+  const fxp::random_key key{0x0123456789ABCDEFu, 17, 4};
+  for (const std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3},
+                                    std::uint64_t{126}, (std::uint64_t{1} << 40) - 5}) {
+    for (const std::size_t count : {std::size_t{1}, std::size_t{5}, std::size_t{128},
+                                    std::size_t{129}, std::size_t{1000}}) {
+      std::vector<std::uint32_t> words(count);
+      d::fill_words(key, first, count, words.data());
+      std::vector<std::uint32_t> expected(count);
+      for (std::size_t i = 0; i < count; ++i) expected[i] = key.word(first + i);
+      INFO("first " << first << " count " << count);
+      REQUIRE(words == expected);
+    }
+  }
+}
+
+TEST_CASE("gemm gives the same bits on 1, 2 and 3 threads", "[gemm][threads]") {
+  std::mt19937_64 rng(13);
+  const std::size_t m = 70;
+  const std::size_t n = 150;
+  const std::size_t k = 1100;  // several reduction blocks
+  const fxp::random_key key{5, 6, 7};
+  const auto run_fixed = [&]<class A, class C>() {
+    const auto a = fxp_test::random_fixed<A>(m * k, rng);
+    const auto b = fxp_test::random_fixed<A>(k * n, rng);
+    std::vector<std::vector<long long>> results;
+    for (const std::size_t threads : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      fxp_test::with_threads(threads, [&] {
+        std::vector<C> c(m * n);
+        fxp::gemm<C>(transpose::no, transpose::yes, m, n, k, a.data(), k, b.data(), k, c.data(),
+                     n, key);
+        results.push_back(fxp_test::raws(c.data(), c.size()));
+      });
+    }
+    REQUIRE(results[0] == results[1]);
+    REQUIRE(results[0] == results[2]);
+  };
+  run_fixed.operator()<fxp::fixed<1, 7>, fxp::fixed<8, 8>>();
+  run_fixed.operator()<fxp::fixed<1, 15>, fxp::fixed<8, 8, fxp::stochastic>>();
+
+  const auto a = fxp_test::random_float(m * k, rng);
+  const auto b = fxp_test::random_float(k * n, rng);
+  std::vector<std::vector<float>> results;
+  for (const std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    fxp_test::with_threads(threads, [&] {
+      std::vector<float> c(m * n);
+      fxp::gemm(transpose::yes, transpose::no, m, n, k, a.data(), m, b.data(), n, c.data(), n);
+      results.push_back(c);
+    });
+  }
+  REQUIRE(results[0] == results[1]);  // bit for bit: each sum has one thread and one order
+}
+
+TEST_CASE("float gemm is within the rounding-error bound of a double reference",
+          "[gemm][float]") {
+  // Any order of k float products and additions (with or without FMA) is within
+  // gamma_k * sum |a_i b_i| of the exact dot product, gamma_k = k u / (1 - k u), u = 2^-24
+  // (Higham, Accuracy and Stability of Numerical Algorithms, 3.1). The double reference
+  // is exact to 2^-53 relative per term, far below that.
+  std::mt19937_64 rng(14);
+  for (const shape& s : test_shapes(rng)) {
+    for (const auto& t : transposes) {
+      const transpose ta = t[0];
+      const transpose tb = t[1];
+      const std::size_t lda = ta == transpose::no ? s.k : s.m;
+      const std::size_t ldb = tb == transpose::no ? s.n : s.k;
+      const auto a = fxp_test::random_float(s.m * s.k, rng);
+      const auto b = fxp_test::random_float(s.k * s.n, rng);
+      const double u = std::ldexp(1.0, -24);
+      const double gamma = static_cast<double>(s.k) * u / (1 - static_cast<double>(s.k) * u);
+      fxp_test::for_each_isa([&](auto isa) {
+        std::vector<float> c(s.m * s.n);
+        d::gemm_float<decltype(isa)>(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb,
+                                     c.data(), s.n);
+        for (std::size_t i = 0; i < s.m; ++i) {
+          for (std::size_t j = 0; j < s.n; ++j) {
+            double exact = 0;
+            double magnitude = 0;
+            for (std::size_t p = 0; p < s.k; ++p) {
+              const double term = double(fxp_test::element(a, lda, ta, i, p)) *
+                                  double(fxp_test::element(b, ldb, tb, p, j));
+              exact += term;
+              magnitude += std::fabs(term);
+            }
+            INFO(decltype(isa)::name << " m n k = " << s.m << " " << s.n << " " << s.k
+                                     << " at " << i << ", " << j);
+            REQUIRE(std::fabs(double(c[i * s.n + j]) - exact) <= gamma * magnitude * 1.0001);
+          }
+        }
+      });
+    }
+  }
+}
