@@ -9,6 +9,9 @@ option(FXP_SANITIZE "Build fxp's own targets with AddressSanitizer and UBSan" OF
 # How fxp's own code is built: instruction set and sanitizers. Third-party code compiled
 # into the project (Catch2's main) uses this alone, without fxp's warnings.
 add_library(fxp_project_build INTERFACE)
+# Tests compare SIMD lanes with scalar code bit for bit; a fused multiply-add on one side
+# only (GCC contracts a*b+c by default in GNU mode) would round differently.
+target_compile_options(fxp_project_build INTERFACE -ffp-contract=off)
 if(FXP_NATIVE)
   target_compile_options(fxp_project_build INTERFACE -march=native)
 endif()

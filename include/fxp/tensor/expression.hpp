@@ -14,21 +14,46 @@
 #include <type_traits>  // std::remove_cvref_t, std::is_standard_layout_v
 #include <utility>      // std::declval, std::index_sequence
 
-#include <xsimd/xsimd.hpp>
+#include "../simd/lanes.hpp"  // xsimd, with GCC 12's AVX-512 false warnings silenced
 
 #include "../core/arithmetic.hpp"
 #include "../core/compare.hpp"
+#include "../simd/parallel.hpp"
 #include "container.hpp"
 
 namespace fxp {
 
+namespace detail {
+
+/// Elements per task of the element-wise kernels: large enough that a task's start-up
+/// (and a stochastic cast's first Philox tile) is noise, small enough to balance threads.
+/// A multiple of every batch width and Philox tile, so pieces split no batch.
+inline constexpr std::size_t elements_per_task = std::size_t{1} << 16;
+
+/// Runs body(first, count) over [0, n) in pieces on the pool (inline when n is one piece).
+template <class Body>
+void for_each_piece(std::size_t n, Body body) {
+  const std::size_t tasks = (n + elements_per_task - 1) / elements_per_task;
+  if (tasks <= 1) {
+    body(std::size_t{0}, n);
+    return;
+  }
+  simd::detail::parallel_for(tasks, [&](std::size_t t) {
+    const std::size_t first = t * elements_per_task;
+    body(first, std::min(elements_per_task, n - first));
+  });
+}
+
+}  // namespace detail
+
 namespace expr {
 
-/// Raw bits of a value type: its width for fixed point, 0 for float.
+/// The bits a signed integer lane needs to hold every raw value of T (one more than the
+/// width for unsigned formats), 0 for float.
 template <class T>
 inline constexpr int width_of = 0;
 template <fixed_point T>
-inline constexpr int width_of<T> = T::width;
+inline constexpr int width_of<T> = T::width + (T::is_signed ? 0 : 1);
 
 /// The raw representation of an element: float itself, or the fixed type's raw integer.
 template <class T>
@@ -369,8 +394,11 @@ template <tensor_expression E>
 using value_type_t = typename decltype(expr::as_node(std::declval<E>()))::value_type;
 
 /// Evaluates `e` into `out` in one pass: SIMD lanes for the body, the scalar core for the
-/// tail. The element type of `out` must hold every value of `e` exactly (narrow with
-/// fxp::cast); throws std::invalid_argument when the shapes differ.
+/// tail, in pieces of 2^16 elements on the thread pool (fxp::set_num_threads; the bits do
+/// not depend on it). The element type of `out` must hold every value of `e` exactly
+/// (narrow with fxp::cast); throws std::invalid_argument when the shapes differ. When an
+/// element throws (a cast under fxp::checked, a NaN), the exception reaches the caller and
+/// `out` holds some elements' results, not all.
 template <class T, tensor_expression E>
 void assign(tensor_view<T> out, const E& e) {
   const auto node = expr::as_node(e);
@@ -391,13 +419,16 @@ void assign(tensor_view<T> out, const E& e) {
   }
   using lane = expr::lane_for<value, std::max(node_t::max_width, expr::width_of<T>)>;
   constexpr std::size_t width = expr::lanes<lane>::size;
-  const std::size_t n = out.size();
   auto* dst = expr::raw_pointer(out.data());
-  std::size_t i = 0;
-  for (; i + width <= n; i += width) {
-    expr::align<T, value>(node.template load<lane>(i)).store_unaligned(dst + i);
-  }
-  for (; i < n; ++i) out[i] = T(node.at(i));
+  detail::for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
+    const node_t piece = node;  // nodes may cache (random words): one copy per thread
+    const std::size_t end = first + count;
+    std::size_t i = first;
+    for (; i + width <= end; i += width) {
+      expr::align<T, value>(piece.template load<lane>(i)).store_unaligned(dst + i);
+    }
+    for (; i < end; ++i) out[i] = T(piece.at(i));
+  });
 }
 
 /// Evaluates `e` into a new tensor of its exact element type.

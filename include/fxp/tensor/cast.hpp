@@ -1,0 +1,198 @@
+#pragma once
+// fxp::cast<T, Round>(expression): the node where an expression rounds. Everything else in
+// an expression is exact; a cast narrows (or converts to and from float) with any rounding
+// and overflow policy, stochastic rounding included, inside the same single pass.
+//
+// Which path runs: when the cast's operand and target fit 32-bit lanes (W <= 32, or float)
+// and the policies have lane forms, the lane conversions of fxp/simd/narrow.hpp; batches
+// holding an element the core would throw on (NaN, fxp::checked overflow) and everything
+// wider go element by element through the scalar core, with the same bits.
+
+#include <array>        // a batch assembled element by element, the tile of random words
+#include <concepts>     // std::same_as
+#include <cstddef>      // std::size_t
+#include <cstdint>      // element indices, random words
+#include <limits>       // the empty tile
+#include <type_traits>  // std::conditional_t
+
+#include "../core/cast.hpp"
+#include "../core/random.hpp"
+#include "../simd/narrow.hpp"
+#include "../simd/philox.hpp"
+#include "expression.hpp"
+
+namespace fxp {
+
+namespace expr {
+
+/// The rounding policy a cast to `T` uses unless told: T's own (float has none to choose).
+template <class T>
+struct default_rounding {
+  using type = nearest_even;  // unused: conversions to float round as static_cast does
+};
+template <fixed_point T>
+struct default_rounding<T> {
+  using type = typename T::rounding_policy;
+};
+
+/// The random words of consecutive elements, generated a tile at a time on lanes. One per
+/// cast node, so evaluating on several threads (each with its own copy) needs no locking.
+template <class Arch>
+class word_tiles {
+  using generator = simd::philox_words<Arch>;
+  static constexpr std::size_t tile = generator::words_per_call;
+
+ public:
+  explicit word_tiles(const random_key& key) noexcept : key_(key), generator_(key) {}
+
+  /// The words of elements i ... i + lanes - 1.
+  [[nodiscard]] simd::word_lanes<Arch> at(std::size_t i) {
+    constexpr std::size_t lanes = simd::lane_count<Arch>;
+    const std::size_t start = i - i % tile;
+    if (i + lanes > start + tile) {  // straddles two tiles: rare, only for odd offsets
+      alignas(64) std::array<std::uint32_t, lanes> w{};
+      for (std::size_t j = 0; j < lanes; ++j) w[j] = key_.word(i + j);
+      return simd::word_lanes<Arch>::load_aligned(w.data());
+    }
+    if (start != start_) {
+      generator_.generate(start / philox::words_per_block, words_.data());
+      start_ = start;
+    }
+    return simd::word_lanes<Arch>::load_unaligned(words_.data() + (i - start));
+  }
+
+ private:
+  random_key key_;
+  generator generator_;
+  std::size_t start_ = std::numeric_limits<std::size_t>::max();
+  alignas(64) std::array<std::uint32_t, tile> words_{};
+};
+
+/// No random words: deterministic policies draw none.
+struct no_words {
+  explicit no_words(const random_key&) noexcept {}
+};
+
+/// `Arg` converted to `To` with rounding policy `Round`; element i draws its random word (if
+/// Round needs one) from counter i under `key`.
+template <class To, class Round, class Arg>
+class cast {
+  using from = typename Arg::value_type;
+  using arch = simd::default_arch;
+  static constexpr bool random = random_rounding<Round> && fixed_point<To>;
+  // The operand is read in its own lanes, which must be 32 bits wide to meet the target's
+  // (so its format has at most 32 bits, and the lane conversions apply).
+  static constexpr bool operand_in_words = sizeof(lane_for<from, Arg::max_width>) == 4;
+  static constexpr bool lane_form = [] {
+    if constexpr (!simd::simd_arch<arch> || !operand_in_words) {
+      return false;
+    } else if constexpr (fixed_point<To>) {
+      return simd::lane_target<To, Round, arch>;
+    } else {
+      return true;
+    }
+  }();
+
+
+ public:
+  using value_type = To;
+  // A cast is a barrier: the operand is evaluated in its own lanes, so its widths do not
+  // widen the lanes of the expression around it.
+  static constexpr int max_width = width_of<To>;
+
+  cast(Arg arg, const random_key& key) : arg_(arg), key_(key), words_(key) {}
+
+  [[nodiscard]] const fxp::shape* shape() const noexcept { return arg_.shape(); }
+
+  /// Element i by the scalar core: the reference the lanes must match.
+  [[nodiscard]] To at(std::size_t i) const {
+    const from x = arg_.at(i);
+    if constexpr (!fixed_point<To>) {
+      return static_cast<To>(x);
+    } else if constexpr (random) {
+      philox gen = key_.generator_at(i);
+      return fixed_cast<To, Round>(x, gen);
+    } else {
+      return fixed_cast<To, Round>(x);
+    }
+  }
+
+  /// Elements i .. i + lanes - 1 as raw lanes of To.
+  template <class Lane>
+  [[nodiscard]] lanes<Lane> load(std::size_t i) const {
+    if constexpr (lane_form && sizeof(Lane) == 4) {
+      using operand_lane = lane_for<from, Arg::max_width>;
+      const auto operand = arg_.template load<operand_lane>(i);
+      const auto bits = xsimd::bitwise_cast<simd::word_lanes<arch>>(operand);
+      if constexpr (!fixed_point<To>) {
+        if constexpr (fixed_point<from>) {
+          return simd::dequantize_lanes<from, arch>(bits);
+        } else {
+          return operand;  // float to float
+        }
+      } else {
+        simd::word_lanes<arch> word(0u);
+        if constexpr (random) word = words_.at(i);
+        simd::narrowed_lanes<arch> narrowed;
+        if constexpr (fixed_point<from>) {
+          narrowed = simd::requantize_lanes<To, Round, from, arch>(bits, word);
+        } else {
+          narrowed = simd::quantize_lanes<To, Round, arch>(bits, word);
+        }
+        if (xsimd::any(narrowed.fallback)) return element_by_element<Lane>(i);
+        return xsimd::bitwise_cast<lanes<Lane>>(narrowed.raw);
+      }
+    } else {
+      return element_by_element<Lane>(i);
+    }
+  }
+
+ private:
+  template <class Lane>
+  [[nodiscard]] lanes<Lane> element_by_element(std::size_t i) const {
+    alignas(64) std::array<Lane, lanes<Lane>::size> raw{};
+    for (std::size_t j = 0; j < raw.size(); ++j) raw[j] = static_cast<Lane>(raw_value(at(i + j)));
+    return lanes<Lane>::load_aligned(raw.data());
+  }
+
+  Arg arg_;
+  random_key key_;
+  mutable std::conditional_t<random && lane_form, word_tiles<arch>, no_words> words_;
+};
+
+template <class To, class Round, class Arg>
+struct is_node<cast<To, Round, Arg>> : std::true_type {};
+
+template <class To, class Round, class E>
+[[nodiscard]] auto make_cast(const E& e, const random_key& key) {
+  using node = decltype(as_node(e));
+  using from = typename node::value_type;
+  static_assert(fixed_point<To> || std::same_as<To, float>,
+                "fxp::cast<T>: T must be float or an fxp::fixed / fxp::ufixed format");
+  static_assert(fixed_point<To> || fixed_point<from> || std::same_as<from, float>);
+  return cast<To, Round, node>(as_node(e), key);
+}
+
+}  // namespace expr
+
+/// `e` converted element-wise to `T` (a fixed-point format or float) with rounding policy
+/// `Round` (T's own by default) and T's overflow policy; a lazy expression. Deterministic
+/// policies only: stochastic rounding needs to know its random words (the overload with a
+/// key).
+template <class T, rounding_policy Round = typename expr::default_rounding<T>::type, tensor_expression E>
+[[nodiscard]] auto cast(const E& e) {
+  static_assert(deterministic_rounding<Round> || !fixed_point<T>,
+                "fxp::cast<T, Round>(e): a random rounding policy draws from a key; pass one "
+                "as fxp::cast<T, Round>(e, fxp::random_key{seed, tensor_id, step})");
+  return expr::make_cast<T, Round>(e, random_key{});
+}
+
+/// `e` converted element-wise to `T` with rounding policy `Round`; element i of the result
+/// rounds with random word i of `key` (seed, tensor id, step), whatever the SIMD width,
+/// thread count or order of evaluation. A lazy expression.
+template <class T, rounding_policy Round = typename expr::default_rounding<T>::type, tensor_expression E>
+[[nodiscard]] auto cast(const E& e, const random_key& key) {
+  return expr::make_cast<T, Round>(e, key);
+}
+
+}  // namespace fxp

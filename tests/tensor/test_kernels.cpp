@@ -1,0 +1,254 @@
+// The kernels on tensors: quantize / requantize / dequantize, matmul and conv2d equal
+// element-by-element references (the scalar core for one rounding, 128-bit integer sums for
+// products), check their shapes, and give the same bits on 1 and 2 threads.
+#include <fxp/core/core.hpp>
+#include <fxp/tensor/tensor.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+using fxp::fixed;
+using fxp::random_key;
+using fxp::shape;
+using fxp::tensor;
+using fxp::transpose;
+
+namespace {
+
+__extension__ using i128 = __int128;
+
+template <class T>
+tensor<T> random_tensor(const shape& s, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  tensor<T> t(s);
+  if constexpr (fxp::fixed_point<T>) {
+    std::uniform_int_distribution<long long> raw(static_cast<long long>(T::raw_min),
+                                                 static_cast<long long>(T::raw_max));
+    for (auto& x : t) x = T::from_raw(static_cast<typename T::raw_type>(raw(gen)));
+  } else {
+    std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+    for (auto& x : t) x = u(gen);
+  }
+  return t;
+}
+
+/// Runs f on `threads` threads, then restores the count.
+template <class F>
+auto on_threads(std::size_t threads, F f) {
+  const std::size_t before = fxp::num_threads();
+  fxp::set_num_threads(threads);
+  auto result = f();
+  fxp::set_num_threads(before);
+  return result;
+}
+
+/// An exact sum of products with F fractional bits, rounded into C as the core rounds it
+/// (element `index` of tensor `key` under a random policy).
+template <class C, class Round, int F>
+C round_sum(i128 sum, const random_key& key, std::uint64_t index) {
+  REQUIRE(sum >= INT64_MIN);
+  REQUIRE(sum <= INT64_MAX);
+  const auto exact = fxp::fixed<64 - F, F>::from_raw(static_cast<std::int64_t>(sum));
+  if constexpr (fxp::deterministic_rounding<Round>) {
+    return fxp::fixed_cast<C, Round>(exact);
+  } else {
+    fxp::philox gen = key.generator_at(index);
+    return fxp::fixed_cast<C, Round>(exact, gen);
+  }
+}
+
+template <class T>
+void require_same_bits(const tensor<T>& a, const tensor<T>& b) {
+  REQUIRE(a.shape() == b.shape());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) differing += !(a[i].raw() == b[i].raw());
+  REQUIRE(differing == 0);
+}
+
+}  // namespace
+
+TEST_CASE("quantize, requantize and dequantize tensors element by element", "[kernels]") {
+  using q = fixed<2, 10>;
+  using r = fixed<1, 7>;
+  const random_key key{11, 12, 13};
+  for (std::size_t n : {1u, 100u, 65537u, 200003u}) {  // one piece, and several
+    const auto x = random_tensor<float>(shape{n}, n);
+    const auto y = fxp::quantize<q, fxp::stochastic>(x, key);
+    const auto z = fxp::requantize<r, fxp::nearest>(y.view());
+    const auto w = fxp::dequantize(z);
+    for (std::size_t i = 0; i < n; ++i) {
+      fxp::philox gen = key.generator_at(i);
+      const q expected = fxp::fixed_cast<q, fxp::stochastic>(x[i], gen);
+      REQUIRE(y[i].raw() == expected.raw());
+      REQUIRE(z[i].raw() == fxp::fixed_cast<r, fxp::nearest>(expected).raw());
+      REQUIRE(w[i] == static_cast<float>(z[i]));
+    }
+  }
+}
+
+TEST_CASE("element-wise kernels and expressions give the same bits on 1 and 2 threads", "[kernels][threads]") {
+  const auto x = random_tensor<float>(shape{300001}, 5);
+  const random_key key{1, 2, 3};
+  const auto one = on_threads(1, [&] { return fxp::quantize<fixed<1, 7>, fxp::stochastic>(x, key); });
+  const auto two = on_threads(2, [&] { return fxp::quantize<fixed<1, 7>, fxp::stochastic>(x, key); });
+  require_same_bits(one, two);
+  const auto e1 = on_threads(1, [&] { return fxp::eval(fxp::cast<fixed<4, 4>, fxp::stochastic>(one * one + one, key)); });
+  const auto e2 = on_threads(2, [&] { return fxp::eval(fxp::cast<fixed<4, 4>, fxp::stochastic>(one * one + one, key)); });
+  require_same_bits(e1, e2);
+  // And equal to the scalar core, element by element.
+  for (std::size_t i = 0; i < x.size(); i += 997) {
+    fxp::philox gen = key.generator_at(i);
+    REQUIRE(e1[i].raw() == fxp::fixed_cast<fixed<4, 4>, fxp::stochastic>(one[i] * one[i] + one[i], gen).raw());
+  }
+}
+
+TEMPLATE_TEST_CASE("matmul equals 128-bit sums rounded once, every transpose", "[kernels][matmul]",
+                   fxp::nearest, fxp::stochastic) {
+  using a_t = fixed<1, 7>;
+  using b_t = fixed<4, 12>;
+  using c_t = fixed<8, 8>;
+  constexpr int f = a_t::fraction_bits + b_t::fraction_bits;
+  const random_key key{3, 1, 4};
+  const std::size_t dims[][3] = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {16, 40, 200}};
+  for (const auto& [m, n, k] : dims) {
+    for (const auto ta : {transpose::no, transpose::yes}) {
+      for (const auto tb : {transpose::no, transpose::yes}) {
+        const auto a = random_tensor<a_t>(ta == transpose::no ? shape{m, k} : shape{k, m}, m + k);
+        const auto b = random_tensor<b_t>(tb == transpose::no ? shape{k, n} : shape{n, k}, n + k);
+        const auto c = fxp::matmul<c_t, TestType>(a, b, ta, tb, key);
+        REQUIRE(c.shape() == shape{m, n});
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            i128 sum = 0;
+            for (std::size_t l = 0; l < k; ++l) {
+              const auto x = ta == transpose::no ? a(i, l) : a(l, i);
+              const auto y = tb == transpose::no ? b(l, j) : b(j, l);
+              sum += static_cast<i128>(x.raw()) * y.raw();
+            }
+            const c_t expected = round_sum<c_t, TestType, f>(sum, key, i * n + j);
+            INFO("m, n, k = " << m << ", " << n << ", " << k << "; element (" << i << ", " << j << ")");
+            REQUIRE(c(i, j).raw() == expected.raw());
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("float matmul is within k ulp-sized steps of a double reference", "[kernels][matmul]") {
+  const auto a = random_tensor<float>(shape{19, 70}, 1);
+  const auto b = random_tensor<float>(shape{70, 23}, 2);
+  const auto c = fxp::matmul<float>(a, b);
+  for (std::size_t i = 0; i < 19; ++i) {
+    for (std::size_t j = 0; j < 23; ++j) {
+      double exact = 0, magnitude = 0;
+      for (std::size_t l = 0; l < 70; ++l) {
+        exact += double{a(i, l)} * b(l, j);
+        magnitude += std::abs(double{a(i, l)} * b(l, j));
+      }
+      // Each of the k additions rounds by at most half an ulp of the running magnitude.
+      REQUIRE(std::abs(c(i, j) - exact) <= 70 * magnitude * 0x1p-24);
+    }
+  }
+}
+
+TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernels][conv]") {
+  using x_t = fixed<2, 6>;
+  using w_t = fixed<1, 7>;
+  using y_t = fixed<6, 10>;
+  const random_key key{9, 9, 9};
+  const auto p = fxp::conv2d_params{2, 1, 1, 2};  // strides 2 and 1, paddings 1 and 2
+  const shape xs{3, 2, 7, 6};
+  const shape ws{4, 2, 3, 3};
+  const auto x = random_tensor<x_t>(xs, 1);
+  const auto w = random_tensor<w_t>(ws, 2);
+  const auto y = fxp::conv2d<y_t, fxp::stochastic>(x, w, p, key);
+  const std::size_t oh = (7 + 2 - 3) / 2 + 1, ow = (6 + 4 - 3) / 1 + 1;
+  REQUIRE(y.shape() == shape{3, 4, oh, ow});
+  // Input position of output (oy, ox) under filter tap (ki, kj), or -1 in the padding.
+  const auto in_row = [&](std::size_t oy, std::size_t ki) { return static_cast<long>(oy * 2 + ki) - 1; };
+  const auto in_col = [&](std::size_t ox, std::size_t kj) { return static_cast<long>(ox + kj) - 2; };
+  const auto inside = [](long v, std::size_t extent) { return v >= 0 && v < static_cast<long>(extent); };
+  // Forward, and the exact backward sums, accumulated from the same loops.
+  const auto dy = random_tensor<fixed<3, 5>>(y.shape(), 3);
+  std::vector<i128> dx_sum(x.size(), 0), dw_sum(w.size(), 0);
+  std::vector<i128> exact_sum(y.size(), 0), magnitude_sum(y.size(), 0);
+  std::size_t index = 0;
+  for (std::size_t b = 0; b < 3; ++b) {
+    for (std::size_t o = 0; o < 4; ++o) {
+      for (std::size_t oy = 0; oy < oh; ++oy) {
+        for (std::size_t ox = 0; ox < ow; ++ox, ++index) {
+          i128 sum = 0;
+          for (std::size_t c = 0; c < 2; ++c) {
+            for (std::size_t ki = 0; ki < 3; ++ki) {
+              for (std::size_t kj = 0; kj < 3; ++kj) {
+                const long r = in_row(oy, ki), col = in_col(ox, kj);
+                if (!inside(r, 7) || !inside(col, 6)) continue;
+                const auto xr = static_cast<std::size_t>(r), xc = static_cast<std::size_t>(col);
+                const i128 product = static_cast<i128>(x(b, c, xr, xc).raw()) * w(o, c, ki, kj).raw();
+                sum += product;
+                magnitude_sum[index] += product < 0 ? -product : product;
+                dx_sum[((b * 2 + c) * 7 + xr) * 6 + xc] +=
+                    static_cast<i128>(w(o, c, ki, kj).raw()) * dy(b, o, oy, ox).raw();
+                dw_sum[((o * 2 + c) * 3 + ki) * 3 + kj] +=
+                    static_cast<i128>(x(b, c, xr, xc).raw()) * dy(b, o, oy, ox).raw();
+              }
+            }
+          }
+          exact_sum[index] = sum;
+          REQUIRE(y[index].raw() == round_sum<y_t, fxp::stochastic, 13>(sum, key, index).raw());
+        }
+      }
+    }
+  }
+  using dx_t = fixed<4, 8>;
+  using dw_t = fixed<6, 10>;
+  const auto dx = fxp::conv2d_backward_data<dx_t, fxp::nearest_even>(w, dy, xs, p);
+  const auto dw = fxp::conv2d_backward_weights<dw_t, fxp::stochastic>(x, dy, ws, p, key);
+  for (std::size_t i = 0; i < dx.size(); ++i) {
+    REQUIRE(dx[i].raw() == round_sum<dx_t, fxp::nearest_even, 12>(dx_sum[i], key, i).raw());
+  }
+  for (std::size_t i = 0; i < dw.size(); ++i) {
+    REQUIRE(dw[i].raw() == round_sum<dw_t, fxp::stochastic, 11>(dw_sum[i], key, i).raw());
+  }
+  // Float: the same convolution within float rounding.
+  const auto xf = fxp::dequantize(x);
+  const auto wf = fxp::dequantize(w);
+  const auto yf = fxp::conv2d<float>(xf, wf, p);
+  REQUIRE(yf.shape() == y.shape());
+  for (std::size_t i = 0; i < yf.size(); ++i) {
+    // The exact sum is exact_sum[i] * 2^-13; 18 float additions each round by half an ulp.
+    const double exact = std::ldexp(static_cast<double>(exact_sum[i]), -13);
+    const double magnitude = std::ldexp(static_cast<double>(magnitude_sum[i]), -13);
+    REQUIRE(std::abs(yf[i] - exact) <= 18 * magnitude * 0x1p-24);
+  }
+  // Threads: the same bits on 1 and 2.
+  const auto y1 = on_threads(1, [&] { return fxp::conv2d<y_t, fxp::stochastic>(x, w, p, key); });
+  const auto y2 = on_threads(2, [&] { return fxp::conv2d<y_t, fxp::stochastic>(x, w, p, key); });
+  require_same_bits(y1, y2);
+}
+
+TEST_CASE("kernels on tensors name the shapes that do not fit", "[kernels][errors]") {
+  using q88 = fixed<8, 8>;
+  const tensor<fixed<1, 7>> vector12(shape{12});
+  const tensor<fixed<1, 7>> a(shape{3, 4});
+  const tensor<fixed<1, 7>> b(shape{5, 2});
+  CHECK_THROWS_WITH(fxp::matmul<q88>(a, b),
+                    Catch::Contains("op(A) is 3 x 4") && Catch::Contains("op(B) is 5 x 2"));
+  CHECK_THROWS_WITH(fxp::matmul<q88>(vector12, b),
+                    Catch::Contains("A must have rank 2, got shape [12]"));
+  const tensor<fixed<1, 7>> x(shape{2, 3, 8, 8});
+  const tensor<fixed<1, 7>> w(shape{4, 2, 3, 3});
+  CHECK_THROWS_WITH(fxp::conv2d<q88>(x, w),
+                    Catch::Contains("the input has 3 channels") && Catch::Contains("[4, 2, 3, 3]"));
+  const tensor<fixed<1, 7>> big(shape{4, 3, 9, 9});
+  CHECK_THROWS_WITH(fxp::conv2d<q88>(x, big), Catch::Contains("kernel_height = 9"));
+  const tensor<fixed<1, 7>> w3(shape{4, 3, 3, 3});
+  const tensor<fixed<1, 7>> dy(shape{2, 4, 5, 5});
+  CHECK_THROWS_WITH(fxp::conv2d_backward_data<q88>(w3, dy, x.shape()),
+                    Catch::Contains("dy has shape [2, 4, 5, 5], expected [2, 4, 6, 6]"));
+}
