@@ -8,6 +8,8 @@
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
 #include "../../core/random.hpp"
+#include "../lanes.hpp"
+#include "../narrow.hpp"
 #include "gemm_pack.hpp"
 #include "gemm_round.hpp"
 
@@ -89,6 +91,42 @@ struct output_view {
   std::size_t n;
 };
 
+/// int32 sums whose rounding into C has a lane form: the rounding is then requantize_lanes
+/// from the 32-bit format of the sums, the very lane code of fxp::requantize (bit-identical
+/// to the core, tested there), a batch of sums at a time.
+template <class C, class Round, class Sum, class T>
+concept lane_rounded_sums =
+    std::is_same_v<T, std::int32_t> && simd_arch<default_arch> && lane_target<C, Round, default_arch>;
+
+/// Rounds sums[0 .. cols) into dst a batch at a time, as far as whole batches go; a batch
+/// with an element the core would throw on goes to `scalar` (which throws as the core
+/// does). Returns the number of elements done.
+template <class C, class Round, class Sum, class Scalar>
+std::size_t round_lanes(const std::int32_t* sums, const std::uint32_t* words, C* dst,
+                        std::size_t cols, const Scalar& scalar) {
+  using arch = default_arch;
+  using words_t = word_lanes<arch>;
+  // The int32 sums are raw values of this 32-bit format: same fractional bits as Sum.
+  using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
+  constexpr std::size_t lanes = lane_count<arch>;
+  std::size_t j = 0;
+  for (; j + lanes <= cols; j += lanes) {
+    const words_t raw = words_t::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums + j));
+    const words_t word = words != nullptr ? words_t::load_unaligned(words + j) : words_t(0u);
+    const narrowed_lanes<arch> q = requantize_lanes<C, Round, sum32, arch>(raw, word);
+    if (xsimd::any(q.fallback)) {
+      scalar(j, j + lanes);
+      continue;
+    }
+    alignas(64) std::uint32_t out[lanes];
+    q.raw.store_aligned(out);
+    for (std::size_t l = 0; l < lanes; ++l) {
+      dst[j + l] = C::from_raw(static_cast<typename C::raw_type>(out[l]));
+    }
+  }
+  return j;
+}
+
 /// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
 /// held in T) rounded into C by Round and C's overflow policy.
 template <class C, class Round, class Sum, std::size_t MR, std::size_t NR, class T>
@@ -115,18 +153,23 @@ void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::siz
   for (std::size_t r = 0; r < rows; ++r) {
     C* dst = out.c + (i0 + r) * out.ldc + j0;
     const T* sums = tile + r * NR;
+    const std::uint32_t* row_words = nullptr;
     if constexpr (rounding::needs_word) {
       const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
-      const std::uint32_t* row_words =
-          words + row_block * philox::words_per_block + first % philox::words_per_block;
-      for (std::size_t j = 0; j < cols; ++j) {
-        dst[j] = C::from_raw(rounding::apply(sums[j], row_words[j]));
-      }
+      row_words = words + row_block * philox::words_per_block + first % philox::words_per_block;
       row_block += static_cast<std::size_t>((first + cols - 1) / philox::words_per_block -
                                             first / philox::words_per_block + 1);
-    } else {
-      for (std::size_t j = 0; j < cols; ++j) dst[j] = C::from_raw(rounding::apply(sums[j], 0));
     }
+    const auto scalar = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t j = begin; j < end; ++j) {
+        dst[j] = C::from_raw(rounding::apply(sums[j], row_words ? row_words[j] : 0));
+      }
+    };
+    std::size_t j = 0;
+    if constexpr (lane_rounded_sums<C, Round, Sum, T>) {
+      j = round_lanes<C, Round, Sum>(sums, row_words, dst, cols, scalar);
+    }
+    scalar(j, cols);
   }
 }
 
