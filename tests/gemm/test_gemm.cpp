@@ -251,6 +251,43 @@ TEST_CASE("gemm extreme values need the whole accumulator", "[gemm]") {
     extreme.operator()<fxp::ufixed<0, 16>, s16, fxp::fixed<16, 16>, fxp::gemm_default_max_k>(
         3001, fxp_test::values::extremes);
   }
+  SECTION("a tie decided by a bit below the top 32 discarded bits (shift 33)") {
+    // Four products (-2^15)^2 sum to 2^32 raw units: exactly half of the 2^33 that one bit
+    // of fixed<31, -3> is worth. A fifth product of 1 * 1 (odd columns, first row) makes
+    // it just above half; only the sticky bit below the top 32 discarded bits tells.
+    using C = fxp::fixed<31, -3>;
+    const shape s{2, 40, 5};
+    std::vector<s16> a(s.m * s.k, s16::from_raw(INT16_MIN));
+    std::vector<s16> b(s.k * s.n, s16::from_raw(INT16_MIN));
+    a[4] = s16::from_raw(1);
+    a[9] = s16::from_raw(0);
+    for (std::size_t j = 0; j < s.n; ++j) b[4 * s.n + j] = s16::from_raw(j % 2 == 1 ? 1 : 0);
+    const auto sums = fxp_test::exact_products(transpose::no, transpose::no, s.m, s.n, s.k, a, s.k, b, s.n);
+    fxp_test::for_each_rounding([&](auto round) {
+      using Round = typename decltype(round)::type;
+      check_against<C, Round, fxp::gemm_default_max_k>(transpose::no, transpose::no, s, a, s.k, b,
+                                                       s.n, sums, key);
+    });
+  }
+  SECTION("int64 sums whose rounded value leaves the int32 range, in rows long enough for lanes") {
+    // A at -1 and B at -1 or 1 - 2^-15: sums of eight products reach +-8, +-2^33 raw units
+    // of fixed<*, 30>; one bit shifted out into fixed<3, 29> that is +-2^32 raw, beyond
+    // int32: saturated, wrapped or thrown as the core does.
+    using C = fxp::fixed<3, 29>;
+    for (const transpose ta : {transpose::no, transpose::yes}) {
+      const shape s{3, 40, 8};
+      const std::size_t lda = ta == transpose::no ? s.k : s.m;
+      auto a = fxp_test::random_fixed<s16>(s.m * s.k, rng, fxp_test::values::min_only);
+      const auto b = fxp_test::random_fixed<s16>(s.k * s.n, rng, fxp_test::values::extremes);
+      a[1] = s16::from_raw(12345);  // one row not at the extremes
+      const auto sums = fxp_test::exact_products(ta, transpose::no, s.m, s.n, s.k, a, lda, b, s.n);
+      check_against<C, fxp::nearest, fxp::gemm_default_max_k>(ta, transpose::no, s, a, lda, b, s.n, sums, key);
+      check_against<fxp_test::with_overflow<C, fxp::wrap>, fxp::stochastic, fxp::gemm_default_max_k>(
+          ta, transpose::no, s, a, lda, b, s.n, sums, key);
+      check_against<fxp_test::with_overflow<C, fxp::checked>, fxp::nearest_even,
+                    fxp::gemm_default_max_k>(ta, transpose::no, s, a, lda, b, s.n, sums, key);
+    }
+  }
 }
 
 TEST_CASE("gemm of an empty reduction is zero; empty outputs are left alone", "[gemm]") {

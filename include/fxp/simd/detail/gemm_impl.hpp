@@ -4,7 +4,7 @@
 // (one rounding per element for fixed point, a copy for float).
 
 #include <cstddef>      // std::size_t
-#include <cstdint>      // lanes, sums, counters
+#include <cstdint>      // lanes, sums, counters, INT32_MIN
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
 #include "../../core/random.hpp"
@@ -127,6 +127,62 @@ std::size_t round_lanes(const std::int32_t* sums, const std::uint32_t* words, C*
   return j;
 }
 
+/// int64 sums (16-bit operands, long reductions) rounded by a right shift into a format that
+/// int32 lanes hold: the lane rounding of requantize_lanes from the parts of each sum.
+template <class C, class Round, class Sum, class T>
+concept lane_rounded_wide_sums =
+    std::is_same_v<T, std::int64_t> && simd_arch<default_arch> &&
+    lane_target<C, Round, default_arch> && (C::width < 32 || C::is_signed) &&
+    Sum::fraction_bits - C::fraction_bits >= 1 && Sum::fraction_bits - C::fraction_bits <= 62;
+
+/// round_lanes for int64 sums. Each sum v is taken apart in 64-bit scalar code (a loop
+/// compilers vectorize): floor(v / 2^s) modulo 2^32, the top 32 discarded bits, a sticky bit,
+/// the sign, and whether the floor leaves the int32 range (an overflow for every C these
+/// lanes serve; wrap still gets the right low bits). The rounding and the overflow policy
+/// then run on 32-bit lanes exactly as in requantize_lanes.
+template <class C, class Round, class Sum, class Scalar>
+std::size_t round_lanes(const std::int64_t* sums, const std::uint32_t* words, C* dst,
+                        std::size_t cols, const Scalar& scalar) {
+  using arch = default_arch;
+  using words_t = word_lanes<arch>;
+  using mask = mask_lanes<arch>;
+  constexpr int shift = Sum::fraction_bits - C::fraction_bits;
+  constexpr std::size_t lanes = lane_count<arch>;
+  std::size_t j = 0;
+  for (; j + lanes <= cols; j += lanes) {
+    alignas(64) std::uint32_t floor[lanes], fraction[lanes], sticky[lanes], negative[lanes],
+        wide[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) {
+      const std::int64_t v = sums[j + l];
+      const std::int64_t f = v >> shift;
+      const std::uint64_t low = static_cast<std::uint64_t>(v) << (64 - shift);
+      floor[l] = static_cast<std::uint32_t>(f);
+      fraction[l] = static_cast<std::uint32_t>(low >> 32);
+      sticky[l] = static_cast<std::uint32_t>(low) != 0 ? ~0u : 0u;
+      negative[l] = v < 0 ? ~0u : 0u;
+      wide[l] = f < INT32_MIN || f > INT32_MAX ? ~0u : 0u;
+    }
+    const words_t fl = words_t::load_aligned(floor);
+    const mask is_negative = words_t::load_aligned(negative) != 0u;
+    const discarded_lanes<arch> d(is_negative, (fl & 1u) != 0u, words_t::load_aligned(fraction),
+                                  words_t::load_aligned(sticky) != 0u);
+    const words_t word = words != nullptr ? words_t::load_unaligned(words + j) : words_t(0u);
+    const words_t q = increment_where<arch>(fl, round_up<Round, arch, native>(d, word), native{});
+    const narrowed_lanes<arch> r = fit<C, false, arch>(
+        q, mask(true), words_t::load_aligned(wide) != 0u, is_negative, mask(false), native{});
+    if (xsimd::any(r.fallback)) {
+      scalar(j, j + lanes);
+      continue;
+    }
+    alignas(64) std::uint32_t out[lanes];
+    r.raw.store_aligned(out);
+    for (std::size_t l = 0; l < lanes; ++l) {
+      dst[j + l] = C::from_raw(static_cast<typename C::raw_type>(out[l]));
+    }
+  }
+  return j;
+}
+
 /// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
 /// held in T) rounded into C by Round and C's overflow policy.
 template <class C, class Round, class Sum, std::size_t MR, std::size_t NR, class T>
@@ -166,7 +222,7 @@ void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::siz
       }
     };
     std::size_t j = 0;
-    if constexpr (lane_rounded_sums<C, Round, Sum, T>) {
+    if constexpr (lane_rounded_sums<C, Round, Sum, T> || lane_rounded_wide_sums<C, Round, Sum, T>) {
       j = round_lanes<C, Round, Sum>(sums, row_words, dst, cols, scalar);
     }
     scalar(j, cols);
