@@ -8,6 +8,7 @@
 
 #include <algorithm>           // std::max for the default thread count
 #include <atomic>              // the task counter shared by the workers
+#include <chrono>              // how long a thread spins before it sleeps
 #include <condition_variable>  // workers sleep between jobs
 #include <cstddef>             // std::size_t task indices
 #include <cstdint>             // the job generation counter
@@ -90,13 +91,14 @@ class thread_pool {
       next_.store(0);
       failed_.store(false);
       error_ = nullptr;
-      busy_workers_ = workers_.size();
-      ++generation_;
+      busy_workers_.store(workers_.size());
+      generation_.store(generation_.load() + 1);
     }
     wake_.notify_all();
     work();
+    spin_while([this] { return busy_workers_.load() != 0; });
     std::unique_lock<std::mutex> lock(state_);
-    done_.wait(lock, [this] { return busy_workers_ == 0; });
+    done_.wait(lock, [this] { return busy_workers_.load() == 0; });
     job_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -117,11 +119,12 @@ class thread_pool {
 
   void start(std::size_t threads) {
     stopping_ = false;
+    stopping_flag_.store(false);
     size_.store(threads);
     workers_.reserve(threads - 1);
     // Called while no job runs, so the generation is stable: workers wait for the next one.
     for (std::size_t w = 1; w < threads; ++w) {
-      workers_.emplace_back([this, seen = generation_] { worker_loop(seen); });
+      workers_.emplace_back([this, seen = generation_.load()] { worker_loop(seen); });
     }
   }
 
@@ -129,6 +132,7 @@ class thread_pool {
     {
       const std::lock_guard<std::mutex> lock(state_);
       stopping_ = true;
+      stopping_flag_.store(true);
     }
     wake_.notify_all();
     for (std::thread& worker : workers_) worker.join();
@@ -152,18 +156,32 @@ class thread_pool {
     inside_task() = false;
   }
 
+  /// Spins while `busy()` holds, for at most spin_time. Kernels come back to back (a training
+  /// step runs dozens), and waking a sleeping thread costs tens of microseconds, more than a
+  /// small GEMM takes; spinning a little first keeps the threads at hand.
+  template <class Busy>
+  static void spin_while(Busy busy) {
+    constexpr auto spin_time = std::chrono::microseconds(100);
+    const auto start = std::chrono::steady_clock::now();
+    while (busy()) {
+      for (int i = 0; i < 64 && busy(); ++i) std::this_thread::yield();
+      if (std::chrono::steady_clock::now() - start > spin_time) return;
+    }
+  }
+
   void worker_loop(std::uint64_t seen) {
     for (;;) {
+      spin_while([&] { return generation_.load() == seen && !stopping_flag_.load(); });
       {
         std::unique_lock<std::mutex> lock(state_);
-        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        wake_.wait(lock, [&] { return stopping_ || generation_.load() != seen; });
         if (stopping_) return;
-        seen = generation_;
+        seen = generation_.load();
       }
       work();
       {
         const std::lock_guard<std::mutex> lock(state_);
-        --busy_workers_;
+        busy_workers_.fetch_sub(1);
       }
       done_.notify_one();
     }
@@ -176,8 +194,10 @@ class thread_pool {
   std::vector<std::thread> workers_;
   std::atomic<std::size_t> size_{1};
   bool stopping_ = false;
-  std::uint64_t generation_ = 0;
-  std::size_t busy_workers_ = 0;
+  std::atomic<bool> stopping_flag_{false};  // stopping_, readable without the lock
+  // Written under state_; atomic so that spinning threads may read them without it.
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<std::size_t> busy_workers_{0};
   // The current job. Written under state_ before the generation bump that workers wait
   // for, read by them after it, so the mutex orders every access.
   const task_ref* job_ = nullptr;

@@ -192,7 +192,12 @@ void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, st
   // and another row block k x n of B: cut the dimension whose repacking costs less.
   std::size_t mt = std::min(tiles_m, std::max<std::size_t>(1, job.mc / mr));
   std::size_t nt = std::min(tiles_n, std::max<std::size_t>(1, job.nc / nr));
-  const std::size_t threads = fxp::num_threads();
+  // No more tasks than there is work for: a task below ~4M multiply-adds (an output's
+  // rounding and store counted as 64) costs more in packing and hand-over than it saves.
+  constexpr std::size_t min_work_per_task = std::size_t{1} << 22;
+  const std::size_t work = m * n * (k + 64);
+  const std::size_t threads =
+      std::min(fxp::num_threads(), std::max<std::size_t>(1, work / min_work_per_task));
   while (ceil_div(tiles_m, mt) * ceil_div(tiles_n, nt) < threads && (mt > 1 || nt > 1)) {
     if (nt > 1 && (m <= n || mt == 1)) {
       nt = ceil_div(nt, 2);
