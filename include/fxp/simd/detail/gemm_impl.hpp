@@ -98,35 +98,6 @@ template <class C, class Round, class Sum, class T>
 concept lane_rounded_sums =
     std::is_same_v<T, std::int32_t> && simd_arch<default_arch> && lane_target<C, Round, default_arch>;
 
-/// Rounds sums[0 .. cols) into dst a batch at a time, as far as whole batches go; a batch
-/// with an element the core would throw on goes to `scalar` (which throws as the core
-/// does). Returns the number of elements done.
-template <class C, class Round, class Sum, class Scalar>
-std::size_t round_lanes(const std::int32_t* sums, const std::uint32_t* words, C* dst,
-                        std::size_t cols, const Scalar& scalar) {
-  using arch = default_arch;
-  using words_t = word_lanes<arch>;
-  // The int32 sums are raw values of this 32-bit format: same fractional bits as Sum.
-  using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
-  constexpr std::size_t lanes = lane_count<arch>;
-  std::size_t j = 0;
-  for (; j + lanes <= cols; j += lanes) {
-    const words_t raw = words_t::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums + j));
-    const words_t word = words != nullptr ? words_t::load_unaligned(words + j) : words_t(0u);
-    const narrowed_lanes<arch> q = requantize_lanes<C, Round, sum32, arch>(raw, word);
-    if (xsimd::any(q.fallback)) {
-      scalar(j, j + lanes);
-      continue;
-    }
-    alignas(64) std::uint32_t out[lanes];
-    q.raw.store_aligned(out);
-    for (std::size_t l = 0; l < lanes; ++l) {
-      dst[j + l] = C::from_raw(static_cast<typename C::raw_type>(out[l]));
-    }
-  }
-  return j;
-}
-
 /// int64 sums (16-bit operands, long reductions) rounded by a right shift into a format that
 /// int32 lanes hold: the lane rounding of requantize_lanes from the parts of each sum.
 template <class C, class Round, class Sum, class T>
@@ -135,47 +106,68 @@ concept lane_rounded_wide_sums =
     lane_target<C, Round, default_arch> && (C::width < 32 || C::is_signed) &&
     Sum::fraction_bits - C::fraction_bits >= 1 && Sum::fraction_bits - C::fraction_bits <= 62;
 
-/// round_lanes for int64 sums. Each sum v is taken apart in 64-bit scalar code (a loop
-/// compilers vectorize): floor(v / 2^s) modulo 2^32, the top 32 discarded bits, a sticky bit,
-/// the sign, and whether the floor leaves the int32 range (an overflow for every C these
-/// lanes serve; wrap still gets the right low bits). The rounding and the overflow policy
-/// then run on 32-bit lanes exactly as in requantize_lanes.
-template <class C, class Round, class Sum, class Scalar>
-std::size_t round_lanes(const std::int64_t* sums, const std::uint32_t* words, C* dst,
-                        std::size_t cols, const Scalar& scalar) {
+/// One batch of int32 sums rounded into C: the sums are raw values of a 32-bit format with
+/// Sum's fractional bits, so this is requantize_lanes itself.
+template <class C, class Round, class Sum>
+[[nodiscard]] narrowed_lanes<default_arch> round_batch(const std::int32_t* sums,
+                                                       const word_lanes<default_arch>& word) {
+  using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
+  const auto raw = word_lanes<default_arch>::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums));
+  return requantize_lanes<C, Round, sum32, default_arch>(raw, word);
+}
+
+/// One batch of int64 sums rounded into C. Each sum v is taken apart in 64-bit scalar code
+/// (a loop compilers vectorize): floor(v / 2^s) modulo 2^32, the top 32 discarded bits, a
+/// sticky bit, the sign, and whether the floor leaves the int32 range (an overflow for every
+/// C these lanes serve; wrap still gets the right low bits). The rounding and the overflow
+/// policy then run on 32-bit lanes as in requantize_lanes.
+template <class C, class Round, class Sum>
+[[nodiscard]] narrowed_lanes<default_arch> round_batch(const std::int64_t* sums,
+                                                       const word_lanes<default_arch>& word) {
   using arch = default_arch;
   using words_t = word_lanes<arch>;
   using mask = mask_lanes<arch>;
   constexpr int shift = Sum::fraction_bits - C::fraction_bits;
   constexpr std::size_t lanes = lane_count<arch>;
+  alignas(64) std::uint32_t floor[lanes], fraction[lanes], sticky[lanes], negative[lanes],
+      wide[lanes];
+  for (std::size_t l = 0; l < lanes; ++l) {
+    const std::int64_t v = sums[l];
+    const std::int64_t f = v >> shift;
+    const std::uint64_t low = static_cast<std::uint64_t>(v) << (64 - shift);
+    floor[l] = static_cast<std::uint32_t>(f);
+    fraction[l] = static_cast<std::uint32_t>(low >> 32);
+    sticky[l] = static_cast<std::uint32_t>(low) != 0 ? ~0u : 0u;
+    negative[l] = v < 0 ? ~0u : 0u;
+    wide[l] = f < INT32_MIN || f > INT32_MAX ? ~0u : 0u;
+  }
+  const words_t fl = words_t::load_aligned(floor);
+  const mask is_negative = words_t::load_aligned(negative) != 0u;
+  const discarded_lanes<arch> d(is_negative, (fl & 1u) != 0u, words_t::load_aligned(fraction),
+                                words_t::load_aligned(sticky) != 0u);
+  const words_t q = increment_where<arch>(fl, round_up<Round, arch, native>(d, word), native{});
+  return fit<C, false, arch>(q, mask(true), words_t::load_aligned(wide) != 0u, is_negative,
+                             mask(false), native{});
+}
+
+/// Rounds sums[0 .. cols) into dst a batch at a time, as far as whole batches go; a batch
+/// with an element the core would throw on goes to `scalar` (which throws as the core
+/// does). Returns the number of elements done.
+template <class C, class Round, class Sum, class T, class Scalar>
+std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::size_t cols,
+                        const Scalar& scalar) {
+  using words_t = word_lanes<default_arch>;
+  constexpr std::size_t lanes = lane_count<default_arch>;
   std::size_t j = 0;
   for (; j + lanes <= cols; j += lanes) {
-    alignas(64) std::uint32_t floor[lanes], fraction[lanes], sticky[lanes], negative[lanes],
-        wide[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) {
-      const std::int64_t v = sums[j + l];
-      const std::int64_t f = v >> shift;
-      const std::uint64_t low = static_cast<std::uint64_t>(v) << (64 - shift);
-      floor[l] = static_cast<std::uint32_t>(f);
-      fraction[l] = static_cast<std::uint32_t>(low >> 32);
-      sticky[l] = static_cast<std::uint32_t>(low) != 0 ? ~0u : 0u;
-      negative[l] = v < 0 ? ~0u : 0u;
-      wide[l] = f < INT32_MIN || f > INT32_MAX ? ~0u : 0u;
-    }
-    const words_t fl = words_t::load_aligned(floor);
-    const mask is_negative = words_t::load_aligned(negative) != 0u;
-    const discarded_lanes<arch> d(is_negative, (fl & 1u) != 0u, words_t::load_aligned(fraction),
-                                  words_t::load_aligned(sticky) != 0u);
     const words_t word = words != nullptr ? words_t::load_unaligned(words + j) : words_t(0u);
-    const words_t q = increment_where<arch>(fl, round_up<Round, arch, native>(d, word), native{});
-    const narrowed_lanes<arch> r = fit<C, false, arch>(
-        q, mask(true), words_t::load_aligned(wide) != 0u, is_negative, mask(false), native{});
-    if (xsimd::any(r.fallback)) {
+    const narrowed_lanes<default_arch> q = round_batch<C, Round, Sum>(sums + j, word);
+    if (xsimd::any(q.fallback)) {
       scalar(j, j + lanes);
       continue;
     }
     alignas(64) std::uint32_t out[lanes];
-    r.raw.store_aligned(out);
+    q.raw.store_aligned(out);
     for (std::size_t l = 0; l < lanes; ++l) {
       dst[j + l] = C::from_raw(static_cast<typename C::raw_type>(out[l]));
     }
