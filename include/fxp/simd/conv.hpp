@@ -47,19 +47,16 @@ inline void check_reduction(const char* who, const char* what, std::size_t terms
 template <class Out, class Round, class Sum>
 void round_sums(const std::int64_t* sums, std::size_t count, Out* out, const random_key& key,
                 std::uint64_t first_index) {
-  using rounding = sum_rounding<Out, Round, Sum, std::int64_t>;
-  if constexpr (rounding::needs_word) {
+  if constexpr (!deterministic_rounding<Round>) {
     constexpr std::size_t chunk = 256;
     std::uint32_t words[chunk];
     for (std::size_t i0 = 0; i0 < count; i0 += chunk) {
       const std::size_t n = std::min(chunk, count - i0);
       fill_words(key, first_index + i0, n, words);
-      for (std::size_t i = 0; i < n; ++i) {
-        out[i0 + i] = Out::from_raw(rounding::apply(sums[i0 + i], words[i]));
-      }
+      round_row<Out, Round, Sum>(sums + i0, words, out + i0, n);
     }
   } else {
-    for (std::size_t i = 0; i < count; ++i) out[i] = Out::from_raw(rounding::apply(sums[i], 0));
+    round_row<Out, Round, Sum>(sums, static_cast<const std::uint32_t*>(nullptr), out, count);
   }
 }
 

@@ -175,6 +175,25 @@ std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::
   return j;
 }
 
+/// dst[0 .. count) = the exact sums[0 .. count) (raw values of Sum, held in T) rounded into
+/// C by Round and C's overflow policy; words[j] is element j's random word (null for a
+/// deterministic policy). Whole batches on lanes where the formats allow, the rest (and a
+/// batch holding an element that throws) one by one.
+template <class C, class Round, class Sum, class T>
+void round_row(const T* sums, const std::uint32_t* words, C* dst, std::size_t count) {
+  using rounding = sum_rounding<C, Round, Sum, T>;
+  const auto scalar = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t j = begin; j < end; ++j) {
+      dst[j] = C::from_raw(rounding::apply(sums[j], words != nullptr ? words[j] : 0));
+    }
+  };
+  std::size_t j = 0;
+  if constexpr (lane_rounded_sums<C, Round, Sum, T> || lane_rounded_wide_sums<C, Round, Sum, T>) {
+    j = round_lanes<C, Round, Sum>(sums, words, dst, count, scalar);
+  }
+  scalar(j, count);
+}
+
 /// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
 /// held in T) rounded into C by Round and C's overflow policy.
 template <class C, class Round, class Sum, std::size_t MR, std::size_t NR, class T>
@@ -208,16 +227,7 @@ void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::siz
       row_block += static_cast<std::size_t>((first + cols - 1) / philox::words_per_block -
                                             first / philox::words_per_block + 1);
     }
-    const auto scalar = [&](std::size_t begin, std::size_t end) {
-      for (std::size_t j = begin; j < end; ++j) {
-        dst[j] = C::from_raw(rounding::apply(sums[j], row_words ? row_words[j] : 0));
-      }
-    };
-    std::size_t j = 0;
-    if constexpr (lane_rounded_sums<C, Round, Sum, T> || lane_rounded_wide_sums<C, Round, Sum, T>) {
-      j = round_lanes<C, Round, Sum>(sums, row_words, dst, cols, scalar);
-    }
-    scalar(j, cols);
+    round_row<C, Round, Sum>(sums, row_words, dst, cols);
   }
 }
 
