@@ -22,9 +22,9 @@
 #include <array>        // the batches of a chunk
 #include <cstddef>      // std::size_t sizes
 #include <cstdint>      // element indices, addresses
-#include <type_traits>  // layout checks of the fixed-point element types
 
 #include "../core/cast.hpp"
+#include "../core/detail/raw_array.hpp"
 #include "../core/random.hpp"
 #include "detail/memory.hpp"
 #include "lanes.hpp"
@@ -34,32 +34,6 @@
 namespace fxp::simd {
 
 namespace detail {
-
-/// The kernels read and write fixed-point arrays as arrays of raw integers. That is valid
-/// because basic_fixed is a standard-layout class whose only non-static member is its raw
-/// value: the object and that member are pointer-interconvertible, so a `const T*` cast to
-/// `const raw_type*` points at the element's raw value, and with sizeof(T) ==
-/// sizeof(raw_type) the elements lie back to back like a raw array. (SIMD loads and stores
-/// copy bytes in any case, as memcpy would, which T, being trivially copyable, allows.)
-template <fixed_point T>
-constexpr bool check_raw_layout() {
-  using raw_type = typename T::raw_type;
-  static_assert(std::is_standard_layout_v<T> && std::is_trivially_copyable_v<T> &&
-                    sizeof(T) == sizeof(raw_type) && alignof(T) == alignof(raw_type),
-                "fxp::basic_fixed must be laid out exactly as its raw integer");
-  return true;
-}
-
-template <fixed_point T>
-[[nodiscard]] inline typename T::raw_type* raw_pointer(T* p) noexcept {
-  static_assert(check_raw_layout<T>());
-  return reinterpret_cast<typename T::raw_type*>(p);
-}
-template <fixed_point T>
-[[nodiscard]] inline const typename T::raw_type* raw_pointer(const T* p) noexcept {
-  static_assert(check_raw_layout<T>());
-  return reinterpret_cast<const typename T::raw_type*>(p);
-}
 
 /// The scalar reference generator of element j (`key.generator_at(j)`), reusing the block
 /// it has already computed when elements come in order.
@@ -197,7 +171,7 @@ void narrow_array(const From* in, To* out, std::size_t n, const random_key& key,
     }
   };
   chunk_words<Arch, Ops, Random> words(key);
-  auto* raw_out = raw_pointer(out);
+  auto* raw_out = fxp::detail::raw_pointer(out);
   const auto chunk = [&](std::size_t i, std::size_t end) {
     const quad_lanes<Arch> word = words(first_index + i, first_index + end);
     const quad_lanes<Arch> x = load(i);
@@ -258,7 +232,7 @@ void requantize_on(const From* in, To* out, std::size_t n, random_key key = {},
   } else {
     // Widening never discards bits, so it never draws: no words needed.
     constexpr bool random = !deterministic_rounding<Round> && From::fraction_bits > To::fraction_bits;
-    const auto* raw_in = detail::raw_pointer(in);
+    const auto* raw_in = fxp::detail::raw_pointer(in);
     detail::narrow_array<Arch, Ops, To, Round, random>(
         in, out, n, key, first_index,
         [raw_in](std::size_t i) { return detail::load_quad<Arch>(raw_in + i, Ops{}); },
@@ -282,7 +256,7 @@ void dequantize_on(const From* in, float* out, std::size_t n) noexcept {
     scalar(0, n);
   } else {
     constexpr std::size_t lanes = lane_count<Arch>;
-    const auto* raw_in = detail::raw_pointer(in);
+    const auto* raw_in = fxp::detail::raw_pointer(in);
     const auto chunk = [&](std::size_t i, std::size_t) {
       const detail::quad_lanes<Arch> raw = detail::load_quad<Arch>(raw_in + i, Ops{});
       for (std::size_t k = 0; k < 4; ++k) {

@@ -11,13 +11,14 @@
 #include <cstdint>      // lane integers
 #include <stdexcept>    // std::invalid_argument for mismatched shapes
 #include <tuple>        // the operands of a node
-#include <type_traits>  // std::remove_cvref_t, std::is_standard_layout_v
+#include <type_traits>  // std::remove_cvref_t, std::conditional_t
 #include <utility>      // std::declval, std::index_sequence
 
 #include "../simd/lanes.hpp"  // xsimd, with GCC 12's AVX-512 false warnings silenced
 
 #include "../core/arithmetic.hpp"
 #include "../core/compare.hpp"
+#include "../core/detail/raw_array.hpp"
 #include "../simd/parallel.hpp"
 #include "container.hpp"
 
@@ -63,21 +64,11 @@ struct raw_of {
 template <fixed_point T>
 struct raw_of<T> {
   using type = typename T::raw_type;
-  // Tensors of fixed T are read as arrays of raw_type: valid because a standard-layout
-  // class is pointer-interconvertible with its only member.
-  static_assert(sizeof(T) == sizeof(type) && std::is_standard_layout_v<T>);
 };
 template <class T>
 using raw_t = typename raw_of<T>::type;
 
-template <class T>
-[[nodiscard]] const raw_t<T>* raw_pointer(const T* p) noexcept {
-  return reinterpret_cast<const raw_t<T>*>(p);
-}
-template <class T>
-[[nodiscard]] raw_t<T>* raw_pointer(T* p) noexcept {
-  return reinterpret_cast<raw_t<T>*>(p);
-}
+using fxp::detail::raw_pointer;
 
 /// The raw value of one element.
 template <class T>
