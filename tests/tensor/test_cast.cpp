@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "random_tensor.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -43,12 +45,7 @@ tensor<float> random_floats(std::size_t n, std::uint64_t seed, double range) {
 
 template <class T>
 tensor<T> random_fixed(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_int_distribution<long long> raw(static_cast<long long>(T::raw_min),
-                                               static_cast<long long>(T::raw_max));
-  tensor<T> t(shape{n});
-  for (auto& x : t) x = T::from_raw(static_cast<typename T::raw_type>(raw(gen)));
-  return t;
+  return fxp_test::random_tensor<T>(shape{n}, seed);
 }
 
 /// The scalar core's conversion of x to To with Round, element i of tensor `key`.

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "random_tensor.hpp"
+
 #include <cstdint>
 #include <random>
 #include <type_traits>
@@ -17,20 +19,14 @@ using fxp::ufixed;
 
 namespace {
 
-/// A tensor of random raw values covering T's whole range, from a fixed seed.
+/// A tensor of random values (floats in [-4, 4]) with T's extremes first, where bit growth
+/// matters.
 template <class T>
 tensor<T> random_tensor(const shape& s, std::uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  tensor<T> t(s);
+  auto t = fxp_test::random_tensor<T>(s, seed, 4.0f);
   if constexpr (fxp::fixed_point<T>) {
-    std::uniform_int_distribution<long long> raw(static_cast<long long>(T::raw_min),
-                                                 static_cast<long long>(T::raw_max));
-    for (auto& x : t) x = T::from_raw(static_cast<typename T::raw_type>(raw(gen)));
-    t[0] = T::from_raw(T::raw_min);  // the extremes are where bit growth matters
+    t[0] = T::from_raw(T::raw_min);
     if (t.size() > 1) t[1] = T::from_raw(T::raw_max);
-  } else {
-    std::uniform_real_distribution<T> u(-4, 4);
-    for (auto& x : t) x = u(gen);
   }
   return t;
 }

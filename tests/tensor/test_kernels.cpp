@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "random_tensor.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -16,25 +18,11 @@ using fxp::random_key;
 using fxp::shape;
 using fxp::tensor;
 using fxp::transpose;
+using fxp_test::random_tensor;
 
 namespace {
 
 __extension__ using i128 = __int128;
-
-template <class T>
-tensor<T> random_tensor(const shape& s, std::uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  tensor<T> t(s);
-  if constexpr (fxp::fixed_point<T>) {
-    std::uniform_int_distribution<long long> raw(static_cast<long long>(T::raw_min),
-                                                 static_cast<long long>(T::raw_max));
-    for (auto& x : t) x = T::from_raw(static_cast<typename T::raw_type>(raw(gen)));
-  } else {
-    std::uniform_real_distribution<float> u(-2.0f, 2.0f);
-    for (auto& x : t) x = u(gen);
-  }
-  return t;
-}
 
 /// Runs f on `threads` threads, then restores the count.
 template <class F>
