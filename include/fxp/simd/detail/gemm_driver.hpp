@@ -92,19 +92,31 @@ struct gemm_job {
   std::size_t nc = 512;                  // columns per task at most
 };
 
-/// acc (= or +=) tile weighted by 2^shift: exact for integers, since the plan bounds every
-/// partial sum within Acc; float has no parts (shift 0).
-template <class Acc, class Tile>
-void lift(Acc* acc, const Tile* tile, std::size_t count, int shift, bool first) noexcept {
-  if constexpr (std::is_integral_v<Acc>) {
-    const auto weight = static_cast<Acc>(Acc{1} << shift);
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto term = static_cast<Acc>(static_cast<Acc>(tile[i]) * weight);
-      acc[i] = first ? term : static_cast<Acc>(acc[i] + term);
+/// acc (= or +=) the sum of Pairs tiles, tile p weighted by 2^shift[p]: exact for integers,
+/// since the plan bounds every partial sum within Acc; float has one pair (shift 0). All
+/// part pairs in one pass: the accumulator tile is read and written once per block.
+template <std::size_t Pairs, class Acc, class Tile, std::size_t Size>
+void lift(Acc* acc, const Tile (&tiles)[4][Size], const int* shift, bool first) noexcept {
+  Acc weight[Pairs];
+  for (std::size_t p = 0; p < Pairs; ++p) {
+    if constexpr (std::is_integral_v<Acc>) {
+      weight[p] = static_cast<Acc>(Acc{1} << shift[p]);
+    } else {
+      weight[p] = Acc{1};
     }
+  }
+  const auto sum = [&](std::size_t i) {
+    Acc s = static_cast<Acc>(static_cast<Acc>(tiles[0][i]) * weight[0]);
+    for (std::size_t p = 1; p < Pairs; ++p) {
+      s = static_cast<Acc>(s + static_cast<Acc>(tiles[p][i]) * weight[p]);
+    }
+    return s;
+  };
+  // Two loops rather than a test per element: both vectorize.
+  if (first) {
+    for (std::size_t i = 0; i < Size; ++i) acc[i] = sum(i);
   } else {
-    (void)shift;
-    for (std::size_t i = 0; i < count; ++i) acc[i] = first ? tile[i] : acc[i] + tile[i];
+    for (std::size_t i = 0; i < Size; ++i) acc[i] = static_cast<Acc>(acc[i] + sum(i));
   }
 }
 
@@ -120,7 +132,9 @@ void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
 
   const std::size_t panels_a = ceil_div(mc, mr);
   const std::size_t panels_b = ceil_div(nc, nr);
-  alignas(64) tile_type tile[mr * nr] = {};
+  // One kernel tile per part pair (split operands have two parts each at most).
+  alignas(64) tile_type tiles[4][mr * nr] = {};
+  const tile_type* tile = tiles[0];
   const auto store_tile = [&](std::size_t ip, std::size_t jp, const auto* values,
                               const auto& callback) {
     callback.store(callback.context, ic + ip * mr, jc + jp * nr, std::min(mr, mc - ip * mr),
@@ -138,6 +152,13 @@ void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
                                                panels_a * job.parts_a * max_steps * mr * kstep);
   packed_type* packed_b = scratch<packed_type>(scratch_slot::packed_b,
                                                panels_b * job.parts_b * max_steps * nr * kstep);
+  const std::size_t pairs = job.parts_a * job.parts_b;
+  int shifts[4] = {};
+  for (std::size_t pa = 0; pa < job.parts_a; ++pa) {
+    for (std::size_t pb = 0; pb < job.parts_b; ++pb) {
+      shifts[pa * job.parts_b + pb] = job.shift_a[pa] + job.shift_b[pb];
+    }
+  }
   // One reduction block and one part pair: the kernel's tile is the whole sum.
   const bool direct = k <= job.kc && job.parts_a * job.parts_b == 1;
   Acc* acc =
@@ -160,20 +181,25 @@ void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
     // Columns outside, rows inside: a micro-panel of B stays in L1 across the rows.
     for (std::size_t jp = 0; jp < panels_b; ++jp) {
       for (std::size_t ip = 0; ip < panels_a; ++ip) {
-        Acc* tile_acc = direct ? nullptr : acc + (jp * panels_a + ip) * mr * nr;
         for (std::size_t pa = 0; pa < job.parts_a; ++pa) {
           for (std::size_t pb = 0; pb < job.parts_b; ++pb) {
             Kernel::run(steps, packed_a + (ip * job.parts_a + pa) * part_a,
-                        packed_b + (jp * job.parts_b + pb) * part_b, tile);
-            if (direct) {
-              store_tile(ip, jp, tile, job.store_tile);
-            } else {
-              lift(tile_acc, tile, mr * nr, job.shift_a[pa] + job.shift_b[pb],
-                   k0 == 0 && pa == 0 && pb == 0);
-            }
+                        packed_b + (jp * job.parts_b + pb) * part_b,
+                        tiles[pa * job.parts_b + pb]);
           }
         }
-        if (!direct && last) store_tile(ip, jp, tile_acc, job.store_acc);
+        if (direct) {
+          store_tile(ip, jp, tile, job.store_tile);
+          continue;
+        }
+        Acc* tile_acc = acc + (jp * panels_a + ip) * mr * nr;
+        const bool first = k0 == 0;
+        switch (pairs) {
+          case 1: lift<1>(tile_acc, tiles, shifts, first); break;
+          case 2: lift<2>(tile_acc, tiles, shifts, first); break;
+          default: lift<4>(tile_acc, tiles, shifts, first); break;
+        }
+        if (last) store_tile(ip, jp, tile_acc, job.store_acc);
       }
     }
   }

@@ -66,7 +66,8 @@ void pack_operand(const void* context, std::size_t line0, std::size_t lines, std
     // Leading steps in whole registers, the rest (and the zero padding) below.
     const std::size_t done = pack_pairs_x86<Lines, typename X::raw_type>(
         reinterpret_cast<const unsigned char*>(src), view.line_stride, view.k_stride, lines,
-        kcur / KStep, dst);
+        kcur, dst);
+    if (done == steps) return;  // the padding included
     src += done * KStep * view.k_stride;
     kcur -= done * KStep;
     steps -= done;

@@ -107,26 +107,31 @@ inline void transpose_8x8_epi32(__m256i (&v)[8]) noexcept {
 }
 
 /// The AVX2 fast path of pack_panel for KStep = 2 and int16 lanes holding raw values of
-/// type Raw as they are: packs as many leading steps as whole registers allow (lines from
-/// `valid` on get zeros) and returns how many; pack_panel does the rest. `src` points at
-/// the raw bytes of element (0, 0); strides count elements.
+/// type Raw as they are: packs as many leading steps of the kcur values as whole registers
+/// allow (lines from `valid` on get zeros, and so does the missing half of a last, odd
+/// step) and returns how many; pack_panel does the rest. `src` points at the raw bytes of
+/// element (0, 0); strides count elements.
 template <std::size_t Lines, class Raw>
 [[nodiscard]] std::size_t pack_pairs_x86(const unsigned char* src, std::size_t line_stride,
                                          std::size_t k_stride, std::size_t valid,
-                                         std::size_t full_steps, std::int16_t* dst) noexcept {
+                                         std::size_t kcur, std::int16_t* dst) noexcept {
   constexpr std::size_t size = sizeof(Raw);
+  const std::size_t full_steps = kcur / 2;
   if (line_stride == 1 && Lines % 16 == 0) {
     // Rows 2s and 2s+1 hold 16 lines each per register: widen, interleave within the
     // 128-bit halves, then put the halves in order. A ragged edge is first copied into
-    // zero-padded rows, so that no load reads past the last line.
+    // zero-padded rows, so that no load reads past the last line; the row after the last
+    // of an odd kcur is a row of zeros.
     alignas(32) unsigned char padded[2][Lines * size] = {};
-    for (std::size_t s = 0; s < full_steps; ++s) {
+    const std::size_t steps = full_steps + kcur % 2;
+    for (std::size_t s = 0; s < steps; ++s) {
+      const bool odd = s == full_steps;
       const unsigned char* r0 = src + 2 * s * k_stride * size;
-      const unsigned char* r1 = r0 + k_stride * size;
-      if (valid < Lines) {
+      const unsigned char* r1 = odd ? padded[1] : r0 + k_stride * size;
+      if (valid < Lines || odd) {
         for (std::size_t i = 0; i < valid * size; ++i) {
           padded[0][i] = r0[i];
-          padded[1][i] = r1[i];
+          padded[1][i] = odd ? 0 : r1[i];
         }
         r0 = padded[0];
         r1 = padded[1];
@@ -143,7 +148,7 @@ template <std::size_t Lines, class Raw>
                             _mm256_permute2x128_si256(lo, hi, 0x31));
       }
     }
-    return full_steps;
+    return steps;
   }
   if (k_stride == 1 && Lines % 8 == 0) {
     // Each line runs along k: 8 lines x 8 pairs (32-bit lanes) per 8 x 8 transpose; the
