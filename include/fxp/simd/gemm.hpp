@@ -24,6 +24,7 @@
 #include <cstdint>    // stochastic counters
 #include <stdexcept>  // std::invalid_argument on bad shapes
 #include <string>     // error messages
+#include <type_traits>  // std::conditional_t choosing the kernel
 
 #include "../core/arithmetic.hpp"
 #include "../core/random.hpp"
@@ -122,14 +123,21 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
   const output_view<C> out{c, ldc, key, first_index, n};
   if constexpr (int16_plan<A, B>::usable) {
     using plan = int16_plan<A, B>;
-    using kernel = int16_kernel<Isa>;
+    // A split A (16-bit operands) takes both its parts in one kernel call where the
+    // instruction set has such a kernel.
+    constexpr bool split_kernel = plan::split_a && !plan::split_b && has_split_kernel<Isa>;
+    using kernel =
+        std::conditional_t<split_kernel, int16_split_kernel<Isa>, int16_kernel<Isa>>;
     using layout_a = typename plan::layout_a;
     using layout_b = typename plan::layout_b;
+    if constexpr (split_kernel) {
+      static_assert(kernel::high_shift == layout_a::shift(0) && layout_a::shift(1) == 0);
+    }
     gemm_job<kernel, acc_type> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, layout_a, A, std::int16_t>};
     job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, layout_b, B, std::int16_t>};
-    job.store_tile = {&out,
-                      &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, std::int32_t>};
+    job.store_tile = {&out, &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr,
+                                           typename kernel::out_type>};
     job.store_acc = {&out, &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, acc_type>};
     job.parts_a = layout_a::parts;
     job.parts_b = layout_b::parts;

@@ -9,19 +9,10 @@
 #include <cstddef>   // std::size_t lane counts
 #include <cstdint>   // 32-bit lanes
 
-// GCC 12's AVX-512 intrinsics build their "undefined" operands from self-initialised
-// variables, which -Wuninitialized reports wherever they are inlined (GCC bug 105593,
-// fixed in GCC 13). The warning is located in the intrinsic headers, so silencing it while
-// xsimd includes them keeps users' -Werror builds working without hiding their own code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+// The intrinsic headers first, with GCC 12's false warnings in them silenced (see
+// detail/x86_intrinsics.hpp); xsimd then finds them included.
+#include "detail/x86_intrinsics.hpp"
 #include <xsimd/xsimd.hpp>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace fxp::simd {
 

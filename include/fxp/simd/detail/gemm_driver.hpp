@@ -120,6 +120,16 @@ void lift(Acc* acc, const Tile (&tiles)[4][Size], const int* shift, bool first) 
   }
 }
 
+/// How many parts of A one kernel call consumes (a split kernel takes both at once).
+template <class Kernel>
+inline constexpr std::size_t kernel_parts_a = [] {
+  if constexpr (requires { Kernel::a_parts; }) {
+    return Kernel::a_parts;
+  } else {
+    return std::size_t{1};
+  }
+}();
+
 /// One task: rows [ic, ic + mc) and columns [jc, jc + nc) of C, all of k.
 template <class Kernel, class Acc>
 void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
@@ -152,15 +162,19 @@ void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
                                                panels_a * job.parts_a * max_steps * mr * kstep);
   packed_type* packed_b = scratch<packed_type>(scratch_slot::packed_b,
                                                panels_b * job.parts_b * max_steps * nr * kstep);
-  const std::size_t pairs = job.parts_a * job.parts_b;
+  // The kernel calls per tile: groups of A's parts (one group for a split kernel, which
+  // weighs A's parts itself) times B's parts, each with its weight.
+  constexpr std::size_t group_a = kernel_parts_a<Kernel>;
+  const std::size_t groups_a = job.parts_a / group_a;
+  const std::size_t pairs = groups_a * job.parts_b;
   int shifts[4] = {};
-  for (std::size_t pa = 0; pa < job.parts_a; ++pa) {
+  for (std::size_t ga = 0; ga < groups_a; ++ga) {
     for (std::size_t pb = 0; pb < job.parts_b; ++pb) {
-      shifts[pa * job.parts_b + pb] = job.shift_a[pa] + job.shift_b[pb];
+      shifts[ga * job.parts_b + pb] = (group_a == 1 ? job.shift_a[ga] : 0) + job.shift_b[pb];
     }
   }
-  // One reduction block and one part pair: the kernel's tile is the whole sum.
-  const bool direct = k <= job.kc && job.parts_a * job.parts_b == 1;
+  // One reduction block and one kernel call: the kernel's tile is the whole sum.
+  const bool direct = k <= job.kc && pairs == 1;
   Acc* acc =
       direct ? nullptr : scratch<Acc>(scratch_slot::accumulators, panels_a * panels_b * mr * nr);
 
@@ -181,11 +195,11 @@ void run_block(const gemm_job<Kernel, Acc>& job, std::size_t ic, std::size_t mc,
     // Columns outside, rows inside: a micro-panel of B stays in L1 across the rows.
     for (std::size_t jp = 0; jp < panels_b; ++jp) {
       for (std::size_t ip = 0; ip < panels_a; ++ip) {
-        for (std::size_t pa = 0; pa < job.parts_a; ++pa) {
+        for (std::size_t ga = 0; ga < groups_a; ++ga) {
           for (std::size_t pb = 0; pb < job.parts_b; ++pb) {
-            Kernel::run(steps, packed_a + (ip * job.parts_a + pa) * part_a,
+            Kernel::run(steps, packed_a + (ip * job.parts_a + ga * group_a) * part_a,
                         packed_b + (jp * job.parts_b + pb) * part_b,
-                        tiles[pa * job.parts_b + pb]);
+                        tiles[ga * job.parts_b + pb]);
           }
         }
         if (direct) {
@@ -219,9 +233,10 @@ void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, st
   std::size_t mt = std::min(tiles_m, std::max<std::size_t>(1, job.mc / mr));
   std::size_t nt = std::min(tiles_n, std::max<std::size_t>(1, job.nc / nr));
   // No more tasks than there is work for: a task below ~4M multiply-adds (an output's
-  // rounding and store counted as 64) costs more in packing and hand-over than it saves.
+  // rounding and store counted as 64, a split operand's products once per part pair) costs
+  // more in packing and hand-over than it saves.
   constexpr std::size_t min_work_per_task = std::size_t{1} << 22;
-  const std::size_t work = m * n * (k + 64);
+  const std::size_t work = m * n * (k * job.parts_a * job.parts_b + 64);
   const std::size_t threads =
       std::min(fxp::num_threads(), std::max<std::size_t>(1, work / min_work_per_task));
   while (ceil_div(tiles_m, mt) * ceil_div(tiles_n, nt) < threads && (mt > 1 || nt > 1)) {

@@ -16,7 +16,7 @@
 #include <cstdint>  // int16 lanes, int32 sums
 
 #if defined(__AVX2__)
-#include <immintrin.h>  // vector types and loads / stores around the asm
+#include "x86_intrinsics.hpp"  // vector types, loads and stores around the asm
 #endif
 
 namespace fxp::simd::detail {
@@ -89,6 +89,17 @@ struct int16_kernel;
 /// float tile kernel of an instruction set, same shape as int16_kernel.
 template <class Isa>
 struct float_kernel;
+
+/// int16 x int16 -> int64 tile kernel for an A split into two parts (gemm_plan.hpp's byte
+/// split): `a_parts` = 2, and `run(steps, a, b, c)` reads both parts of a packed micro-panel
+/// (the low part steps * mr * kstep values after the high one) and overwrites c with the
+/// exact sums high * 2^high_shift + low. Both parts share each load of B, and the sums are
+/// combined in registers, where two int16_kernel passes would store and reload two int32
+/// tiles. Defined where the registers hold both parts' accumulators (`has_split_kernel`).
+template <class Isa>
+struct int16_split_kernel;
+template <class Isa>
+inline constexpr bool has_split_kernel = false;
 
 /// The portable kernel: plain loops over a tile of accumulators, which compilers keep in
 /// vector registers and vectorize along the columns. The int16 one takes k one value at a
@@ -324,6 +335,60 @@ template <>
 struct int16_kernel<avx512_isa> : x86_kernel<zmm_int, dpwssd_rows_512, 8> {};
 template <>
 struct float_kernel<avx512_isa> : x86_kernel<zmm_float, fma_rows_512, 8> {};
+
+/// The split kernel on 512-bit registers: MR rows (even) x 32 columns, two parts of A.
+template <std::size_t MR>
+struct zmm_split_kernel {
+  static_assert(MR % 2 == 0, "zmm_split_kernel: MR must be even (two rows per step)");
+  using in_type = std::int16_t;
+  using out_type = std::int64_t;
+  static constexpr std::size_t kstep = 2;
+  static constexpr std::size_t mr = MR;
+  static constexpr std::size_t nr = 32;
+  static constexpr std::size_t a_parts = 2;
+  static constexpr int high_shift = 8;
+  [[gnu::noinline]] static void run(std::size_t steps, const std::int16_t* a,
+                                    const std::int16_t* b, std::int64_t* c) noexcept {
+    const std::int16_t* low = a + steps * MR * kstep;
+    __m512i acc[2][MR][2];  // [part][row][register]
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+      acc[0][r][0] = acc[0][r][1] = acc[1][r][0] = acc[1][r][1] = _mm512_setzero_si512();
+    }
+    for (std::size_t s = 0; s < steps; ++s, a += kstep * MR, low += kstep * MR, b += kstep * nr) {
+      const __m512i b0 = _mm512_loadu_si512(b);
+      const __m512i b1 = _mm512_loadu_si512(b + kstep * 16);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < MR; r += 2) {
+        dpwssd_rows_512::apply(acc[0][r][0], acc[0][r][1], acc[0][r + 1][0], acc[0][r + 1][1],
+                               a + kstep * r, b0, b1);
+        dpwssd_rows_512::apply(acc[1][r][0], acc[1][r][1], acc[1][r + 1][0], acc[1][r + 1][1],
+                               low + kstep * r, b0, b1);
+      }
+    }
+    // Each register of 16 int32 sums becomes two registers of 8 int64 sums.
+    const auto widen = [](__m512i v, int half) {
+      return _mm512_cvtepi32_epi64(half == 0 ? _mm512_castsi512_si256(v)
+                                             : _mm512_extracti64x4_epi64(v, 1));
+    };
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+        const __m512i high = widen(acc[0][r][q / 2], q % 2);
+        const __m512i sum = _mm512_add_epi64(_mm512_slli_epi64(high, high_shift),
+                                             widen(acc[1][r][q / 2], q % 2));
+        _mm512_storeu_si512(c + r * nr + 8 * q, sum);
+      }
+    }
+  }
+};
+
+// 4 x 32 with both parts: the same 16 accumulators as the 8 x 32 kernel.
+template <>
+struct int16_split_kernel<avx512_isa> : zmm_split_kernel<4> {};
+template <>
+inline constexpr bool has_split_kernel<avx512_isa> = true;
 #endif  // FXP_GEMM_HAVE_AVX512
 
 #undef FXP_GEMM_ASM_MADD_ROWS

@@ -11,7 +11,7 @@
 #include <type_traits>  // std::is_signed_v for widening raw bytes
 
 #if defined(__AVX2__)
-#include <immintrin.h>  // unpack / permute for interleaving and transposing pairs
+#include "x86_intrinsics.hpp"  // unpack / permute for interleaving and transposing pairs
 #endif
 
 namespace fxp::simd::detail {

@@ -13,7 +13,7 @@
 #include <type_traits>  // std::conditional_t for the working integer
 
 #if defined(__AVX2__)
-#include <immintrin.h>  // eight Philox blocks at a time
+#include "x86_intrinsics.hpp"  // eight Philox blocks at a time
 #endif
 
 #include "../../core/cast.hpp"
