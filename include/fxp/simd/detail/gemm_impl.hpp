@@ -7,10 +7,12 @@
 #include <cstdint>      // lanes, sums, counters, INT32_MIN
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
+#include "../../core/detail/raw_array.hpp"
 #include "../../core/random.hpp"
 #include "../lanes.hpp"
 #include "../narrow.hpp"
 #include "gemm_pack.hpp"
+#include "memory.hpp"
 #include "gemm_round.hpp"
 
 namespace fxp::simd::detail {
@@ -110,26 +112,67 @@ concept lane_rounded_wide_sums =
 /// One batch of int32 sums rounded into C: the sums are raw values of a 32-bit format with
 /// Sum's fractional bits, so this is requantize_lanes itself.
 template <class C, class Round, class Sum>
-[[nodiscard]] narrowed_lanes<default_arch> round_batch(const std::int32_t* sums,
+[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(const std::int32_t* sums,
                                                        const word_lanes<default_arch>& word) {
   using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
   const auto raw = word_lanes<default_arch>::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums));
   return requantize_lanes<C, Round, sum32, default_arch>(raw, word);
 }
 
-/// One batch of int64 sums rounded into C. Each sum v is taken apart in 64-bit scalar code
-/// (a loop compilers vectorize): floor(v / 2^s) modulo 2^32, the top 32 discarded bits, a
-/// sticky bit, the sign, and whether the floor leaves the int32 range (an overflow for every
-/// C these lanes serve; wrap still gets the right low bits). The rounding and the overflow
-/// policy then run on 32-bit lanes as in requantize_lanes.
+/// The deterministic policies whose rounding of v / 2^s is floor((v + bias) / 2^s) for a
+/// bias that depends on v alone (below): one add before the shift.
+template <class Round>
+inline constexpr bool biased_floor_rounding =
+    std::is_same_v<Round, fxp::truncate> || std::is_same_v<Round, fxp::nearest> ||
+    std::is_same_v<Round, fxp::nearest_even> || std::is_same_v<Round, fxp::toward_zero>;
+
+/// The bias of biased_floor_rounding. With v = f 2^s + r, 0 <= r < 2^s, floor((v + b) / 2^s)
+/// is f + 1 exactly when r + b >= 2^s (b < 2^s): truncate b = 0 never; nearest (ties up)
+/// b = 2^(s-1) when r >= 2^(s-1); toward_zero b = 2^s - 1 when v < 0 and r > 0;
+/// nearest_even b = 2^(s-1) - 1 + (f & 1) when r > 2^(s-1), or r = 2^(s-1) and f is odd.
+template <class Round, int Shift>
+[[nodiscard]] constexpr std::int64_t rounding_bias(std::int64_t v) noexcept {
+  constexpr std::int64_t half = std::int64_t{1} << (Shift - 1);
+  if constexpr (std::is_same_v<Round, fxp::nearest>) {
+    return half;
+  } else if constexpr (std::is_same_v<Round, fxp::nearest_even>) {
+    return half - 1 + ((v >> Shift) & 1);
+  } else if constexpr (std::is_same_v<Round, fxp::toward_zero>) {
+    return v < 0 ? 2 * half - 1 : 0;
+  } else {
+    return 0;
+  }
+}
+
+/// One batch of int64 sums rounded into C, in 64-bit scalar code (loops compilers
+/// vectorize), then C's overflow policy on 32-bit lanes as in requantize_lanes: the rounded
+/// value modulo 2^32, its sign, and whether it leaves the int32 range (an overflow for every
+/// C these lanes serve; wrap still gets the right low bits).
+/// A biased_floor_rounding policy rounds in 64 bits (|v| < 2^61, so v + bias cannot
+/// overflow). The others, stochastic among them, take each sum apart into floor(v / 2^s),
+/// the top 32 discarded bits and a sticky bit, and round on 32-bit lanes as requantize_lanes
+/// does.
 template <class C, class Round, class Sum>
-[[nodiscard]] narrowed_lanes<default_arch> round_batch(const std::int64_t* sums,
+[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(const std::int64_t* sums,
                                                        const word_lanes<default_arch>& word) {
   using arch = default_arch;
   using words_t = word_lanes<arch>;
   using mask = mask_lanes<arch>;
   constexpr int shift = Sum::fraction_bits - C::fraction_bits;
   constexpr std::size_t lanes = lane_count<arch>;
+  if constexpr (biased_floor_rounding<Round> && Sum::width <= 62) {
+    alignas(64) std::uint32_t low[lanes], negative[lanes], wide[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) {
+      const std::int64_t v = sums[l];
+      const std::int64_t q = (v + rounding_bias<Round, shift>(v)) >> shift;
+      low[l] = static_cast<std::uint32_t>(q);
+      negative[l] = q < 0 ? ~0u : 0u;
+      wide[l] = q < INT32_MIN || q > INT32_MAX ? ~0u : 0u;
+    }
+    return fit<C, false, arch>(words_t::load_aligned(low), mask(true),
+                               words_t::load_aligned(wide) != 0u,
+                               words_t::load_aligned(negative) != 0u, mask(false), native{});
+  }
   alignas(64) std::uint32_t floor[lanes], fraction[lanes], sticky[lanes], negative[lanes],
       wide[lanes];
   for (std::size_t l = 0; l < lanes; ++l) {
@@ -155,7 +198,7 @@ template <class C, class Round, class Sum>
 /// with an element the core would throw on goes to `scalar` (which throws as the core
 /// does). Returns the number of elements done.
 template <class C, class Round, class Sum, class T, class Scalar>
-std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::size_t cols,
+[[gnu::always_inline]] inline std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::size_t cols,
                         const Scalar& scalar) {
   using words_t = word_lanes<default_arch>;
   constexpr std::size_t lanes = lane_count<default_arch>;
@@ -167,11 +210,7 @@ std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::
       scalar(j, j + lanes);
       continue;
     }
-    alignas(64) std::uint32_t out[lanes];
-    q.raw.store_aligned(out);
-    for (std::size_t l = 0; l < lanes; ++l) {
-      dst[j + l] = C::from_raw(static_cast<typename C::raw_type>(out[l]));
-    }
+    store_lanes<default_arch>(fxp::detail::raw_pointer(dst + j), q.raw, native{});
   }
   return j;
 }
@@ -181,7 +220,7 @@ std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::
 /// deterministic policy). Whole batches on lanes where the formats allow, the rest (and a
 /// batch holding an element that throws) one by one.
 template <class C, class Round, class Sum, class T>
-void round_row(const T* sums, const std::uint32_t* words, C* dst, std::size_t count) {
+[[gnu::always_inline]] inline void round_row(const T* sums, const std::uint32_t* words, C* dst, std::size_t count) {
   using rounding = sum_rounding<C, Round, Sum, T>;
   const auto scalar = [&](std::size_t begin, std::size_t end) {
     for (std::size_t j = begin; j < end; ++j) {

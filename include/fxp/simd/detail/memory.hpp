@@ -207,17 +207,38 @@ inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
   }
 }
 #endif
+// One batch: what a loop over rows of a tile stores, where a quad would span rows.
+template <class Arch, narrow_raw Raw>
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, portable) noexcept {
+  if constexpr (sizeof(Raw) == 4) {
+    v.store_unaligned(reinterpret_cast<std::uint32_t*>(p));
+  } else {
+    alignas(64) std::uint32_t buffer[lane_count<Arch>];
+    v.store_aligned(buffer);
+    for (std::size_t i = 0; i < lane_count<Arch>; ++i) p[i] = static_cast<Raw>(buffer[i]);
+  }
+}
+template <class Arch, narrow_raw Raw>
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
+  store_lanes<Arch>(p, v, portable{});
+}
+
 #if XSIMD_WITH_AVX512F
+// vpmov into a register, then a store: the memory form of vpmov is several times slower on
+// some processors (AMD Zen 4) and no faster on the others.
+template <class Arch, narrow_raw Raw>
+  requires(avx512_family<Arch> && sizeof(Raw) < 4)
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
+  if constexpr (sizeof(Raw) == 1) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(v));
+  } else {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(v));
+  }
+}
 template <class Arch, narrow_raw Raw>
   requires(avx512_family<Arch> && sizeof(Raw) < 4)
 inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
-  for (std::size_t k = 0; k < 4; ++k) {
-    if constexpr (sizeof(Raw) == 1) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * k), _mm512_cvtepi32_epi8(c[k]));
-    } else {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 * k), _mm512_cvtepi32_epi16(c[k]));
-    }
-  }
+  for (std::size_t k = 0; k < 4; ++k) store_lanes<Arch>(p + 16 * k, c[k], native{});
 }
 #endif
 
