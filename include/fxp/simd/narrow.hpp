@@ -84,6 +84,21 @@ concept ordered_overflow = requires(const word_lanes<Arch>& q) {
   { overflow_lanes<Overflow>::template apply_ordered<Target, Arch>(q) } -> std::same_as<word_lanes<Arch>>;
 };
 
+namespace detail {
+/// fit for values q (read as int32) that are exact or, out of range, beyond Target's bound
+/// on the side of the exact value: the cheap apply_ordered form of the overflow policy.
+template <class Target, class Arch, class Ops>
+  requires ordered_overflow<typename Target::overflow_policy, Target, Arch>
+[[nodiscard]] inline narrowed_lanes<Arch> fit_ordered(const word_lanes<Arch>& q, Ops ops) noexcept {
+  using policy = overflow_lanes<typename Target::overflow_policy>;
+  if constexpr (policy::throws) {
+    return {q, out_of_range<Target, false, Arch>(q, ops)};
+  } else {
+    return {policy::template apply_ordered<Target, Arch>(q), mask_lanes<Arch>(false)};
+  }
+}
+}  // namespace detail
+
 /// float -> Target on lanes: lane i is the raw value of
 /// `fxp::fixed_cast<Target, Round>(x[i], gen)` where `gen` would draw `word[i]`.
 ///
@@ -249,13 +264,7 @@ template <class To, class Round, class From, simd_arch Arch, instruction_selecti
     const words q = detail::increment_where<Arch>(floor, round_up<Round, Arch, Ops>(d, word), ops);
     using overflow_policy = typename To::overflow_policy;
     if constexpr (!unsigned_domain && ordered_overflow<overflow_policy, To, Arch>) {
-      // q is exact, so the cheap form applies.
-      using policy = overflow_lanes<overflow_policy>;
-      if constexpr (policy::throws) {
-        return {q, detail::out_of_range<To, false, Arch>(q, ops)};
-      } else {
-        return {policy::template apply_ordered<To, Arch>(q), none};
-      }
+      return detail::fit_ordered<To, Arch>(q, ops);  // q is exact
     } else {
       return detail::fit<To, unsigned_domain, Arch>(q, mask(true), none, negative, none, ops);
     }

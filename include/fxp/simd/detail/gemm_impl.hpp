@@ -3,6 +3,7 @@
 // pointers: packing an operand through its lane layout, and storing finished tiles into C
 // (one rounding per element for fixed point, a copy for float).
 
+#include <algorithm>    // std::clamp
 #include <cstddef>      // std::size_t
 #include <cstdint>      // lanes, sums, counters, INT32_MIN
 #include <type_traits>  // std::is_same_v selecting the register fast path
@@ -160,7 +161,21 @@ template <class C, class Round, class Sum>
   using mask = mask_lanes<arch>;
   constexpr int shift = Sum::fraction_bits - C::fraction_bits;
   constexpr std::size_t lanes = lane_count<arch>;
-  if constexpr (biased_floor_rounding<Round> && Sum::width <= 62) {
+  using overflow_policy = typename C::overflow_policy;
+  if constexpr (biased_floor_rounding<Round> && Sum::width <= 62 &&
+                ordered_overflow<overflow_policy, C, arch> &&
+                (C::width < 32 || !overflow_lanes<overflow_policy>::throws)) {
+    // Clamped into int32, a value is exact or beyond C's bound on its own side, which is
+    // all that saturation, or a check of a format narrower than 32 bits, needs.
+    alignas(64) std::uint32_t clamped[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) {
+      const std::int64_t v = sums[l];
+      const std::int64_t q = (v + rounding_bias<Round, shift>(v)) >> shift;
+      clamped[l] = static_cast<std::uint32_t>(
+          static_cast<std::int32_t>(std::clamp<std::int64_t>(q, INT32_MIN, INT32_MAX)));
+    }
+    return fit_ordered<C, arch>(words_t::load_aligned(clamped), native{});
+  } else if constexpr (biased_floor_rounding<Round> && Sum::width <= 62) {
     alignas(64) std::uint32_t low[lanes], negative[lanes], wide[lanes];
     for (std::size_t l = 0; l < lanes; ++l) {
       const std::int64_t v = sums[l];
