@@ -113,8 +113,8 @@ concept lane_rounded_wide_sums =
 /// One batch of int32 sums rounded into C: the sums are raw values of a 32-bit format with
 /// Sum's fractional bits, so this is requantize_lanes itself.
 template <class C, class Round, class Sum>
-[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(const std::int32_t* sums,
-                                                       const word_lanes<default_arch>& word) {
+[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(
+    const std::int32_t* sums, const word_lanes<default_arch>& word) {
   using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
   const auto raw = word_lanes<default_arch>::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums));
   return requantize_lanes<C, Round, sum32, default_arch>(raw, word);
@@ -149,37 +149,37 @@ template <class Round, int Shift>
 /// vectorize), then C's overflow policy on 32-bit lanes as in requantize_lanes: the rounded
 /// value modulo 2^32, its sign, and whether it leaves the int32 range (an overflow for every
 /// C these lanes serve; wrap still gets the right low bits).
-/// A biased_floor_rounding policy rounds in 64 bits (|v| < 2^61, so v + bias cannot
-/// overflow). The others, stochastic among them, take each sum apart into floor(v / 2^s),
-/// the top 32 discarded bits and a sticky bit, and round on 32-bit lanes as requantize_lanes
-/// does.
+/// A biased_floor_rounding policy rounds in 64 bits (|v| <= 2^61 and bias < 2^62, so
+/// v + bias cannot overflow). The others, stochastic among them, take each sum apart into
+/// floor(v / 2^s), the top 32 discarded bits and a sticky bit, and round on 32-bit lanes as
+/// requantize_lanes does.
 template <class C, class Round, class Sum>
-[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(const std::int64_t* sums,
-                                                       const word_lanes<default_arch>& word) {
+[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(
+    const std::int64_t* sums, const word_lanes<default_arch>& word) {
   using arch = default_arch;
   using words_t = word_lanes<arch>;
   using mask = mask_lanes<arch>;
   constexpr int shift = Sum::fraction_bits - C::fraction_bits;
   constexpr std::size_t lanes = lane_count<arch>;
   using overflow_policy = typename C::overflow_policy;
-  if constexpr (biased_floor_rounding<Round> && Sum::width <= 62 &&
-                ordered_overflow<overflow_policy, C, arch> &&
+  constexpr bool biased = biased_floor_rounding<Round> && Sum::width <= 62;
+  const auto rounded = [](std::int64_t v) {
+    return (v + rounding_bias<Round, shift>(v)) >> shift;
+  };
+  if constexpr (biased && ordered_overflow<overflow_policy, C, arch> &&
                 (C::width < 32 || !overflow_lanes<overflow_policy>::throws)) {
     // Clamped into int32, a value is exact or beyond C's bound on its own side, which is
     // all that saturation, or a check of a format narrower than 32 bits, needs.
     alignas(64) std::uint32_t clamped[lanes];
     for (std::size_t l = 0; l < lanes; ++l) {
-      const std::int64_t v = sums[l];
-      const std::int64_t q = (v + rounding_bias<Round, shift>(v)) >> shift;
-      clamped[l] = static_cast<std::uint32_t>(
-          static_cast<std::int32_t>(std::clamp<std::int64_t>(q, INT32_MIN, INT32_MAX)));
+      clamped[l] = static_cast<std::uint32_t>(static_cast<std::int32_t>(
+          std::clamp<std::int64_t>(rounded(sums[l]), INT32_MIN, INT32_MAX)));
     }
     return fit_ordered<C, arch>(words_t::load_aligned(clamped), native{});
-  } else if constexpr (biased_floor_rounding<Round> && Sum::width <= 62) {
+  } else if constexpr (biased) {
     alignas(64) std::uint32_t low[lanes], negative[lanes], wide[lanes];
     for (std::size_t l = 0; l < lanes; ++l) {
-      const std::int64_t v = sums[l];
-      const std::int64_t q = (v + rounding_bias<Round, shift>(v)) >> shift;
+      const std::int64_t q = rounded(sums[l]);
       low[l] = static_cast<std::uint32_t>(q);
       negative[l] = q < 0 ? ~0u : 0u;
       wide[l] = q < INT32_MIN || q > INT32_MAX ? ~0u : 0u;
@@ -213,8 +213,9 @@ template <class C, class Round, class Sum>
 /// with an element the core would throw on goes to `scalar` (which throws as the core
 /// does). Returns the number of elements done.
 template <class C, class Round, class Sum, class T, class Scalar>
-[[gnu::always_inline]] inline std::size_t round_lanes(const T* sums, const std::uint32_t* words, C* dst, std::size_t cols,
-                        const Scalar& scalar) {
+[[gnu::always_inline]] inline std::size_t round_lanes(const T* sums, const std::uint32_t* words,
+                                                      C* dst, std::size_t cols,
+                                                      const Scalar& scalar) {
   using words_t = word_lanes<default_arch>;
   constexpr std::size_t lanes = lane_count<default_arch>;
   std::size_t j = 0;
@@ -235,7 +236,8 @@ template <class C, class Round, class Sum, class T, class Scalar>
 /// deterministic policy). Whole batches on lanes where the formats allow, the rest (and a
 /// batch holding an element that throws) one by one.
 template <class C, class Round, class Sum, class T>
-[[gnu::always_inline]] inline void round_row(const T* sums, const std::uint32_t* words, C* dst, std::size_t count) {
+[[gnu::always_inline]] inline void round_row(const T* sums, const std::uint32_t* words, C* dst,
+                                             std::size_t count) {
   using rounding = sum_rounding<C, Round, Sum, T>;
   const auto scalar = [&](std::size_t begin, std::size_t end) {
     for (std::size_t j = begin; j < end; ++j) {
