@@ -273,12 +273,54 @@ struct x86_kernel {
   }
 };
 
+/// The x86 split kernel (int16_split_kernel): MR rows (even) x two registers of columns,
+/// both parts of A per load of B, the int32 sums of the parts combined into int64 at the end.
+template <class Ops, class Rows, std::size_t MR>
+struct x86_split_kernel {
+  static_assert(MR % 2 == 0, "x86_split_kernel: MR must be even (two rows per step)");
+  using vec = typename Ops::vec;
+  using in_type = std::int16_t;
+  using out_type = std::int64_t;
+  static constexpr std::size_t kstep = Ops::kstep;
+  static constexpr std::size_t mr = MR;
+  static constexpr std::size_t nr = 2 * Ops::width;
+  static constexpr std::size_t a_parts = 2;
+  static constexpr int high_shift = 8;
+  [[gnu::noinline]] static void run(std::size_t steps, const std::int16_t* a,
+                                    const std::int16_t* b, std::int64_t* c) noexcept {
+    const std::int16_t* low = a + steps * MR * kstep;
+    vec acc[2][MR][2];  // [part][row][register]
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+      acc[0][r][0] = acc[0][r][1] = acc[1][r][0] = acc[1][r][1] = Ops::zero();
+    }
+    for (std::size_t s = 0; s < steps; ++s, a += kstep * MR, low += kstep * MR, b += kstep * nr) {
+      const vec b0 = Ops::load(b);
+      const vec b1 = Ops::load(b + kstep * Ops::width);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < MR; r += 2) {
+        Rows::apply(acc[0][r][0], acc[0][r][1], acc[0][r + 1][0], acc[0][r + 1][1],
+                    a + kstep * r, b0, b1);
+        Rows::apply(acc[1][r][0], acc[1][r][1], acc[1][r + 1][0], acc[1][r + 1][1],
+                    low + kstep * r, b0, b1);
+      }
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < MR; ++r) {
+      Ops::store_combined(c + r * nr, acc[0][r][0], acc[1][r][0], high_shift);
+      Ops::store_combined(c + r * nr + Ops::width, acc[0][r][1], acc[1][r][1], high_shift);
+    }
+  }
+};
+
 // 4 x 16 for int16: the same rate as 6 x 16 (measured) and no padding for the 16 or 32
 // output channels of typical convolutions. 6 x 16 for float: 12 of the 16 registers.
 template <>
 struct int16_kernel<avx2_isa> : x86_kernel<ymm_int, madd_rows, 4> {};
 template <>
 struct float_kernel<avx2_isa> : x86_kernel<ymm_float, fma_rows_256, 6> {};
+// No split kernels on 256-bit registers: with 16 registers the tile shrinks to 2 x 16,
+// measured no faster than two passes of the 4 x 16 kernel.
 #if defined(FXP_GEMM_HAVE_AVX2_VNNI)
 template <>
 struct int16_kernel<avx2_vnni_isa> : x86_kernel<ymm_int, dpwssd_rows_256, 4> {};
@@ -296,6 +338,17 @@ struct zmm_int {
   static vec zero() noexcept { return _mm512_setzero_si512(); }
   static vec load(const in_type* p) noexcept { return _mm512_loadu_si512(p); }
   static void store(out_type* p, vec v) noexcept { _mm512_storeu_si512(p, v); }
+  /// p[0 .. width) = high * 2^shift + low, exactly, in int64.
+  static void store_combined(std::int64_t* p, vec high, vec low, int shift) noexcept {
+    const __m128i count = _mm_cvtsi32_si128(shift);
+    for (int half = 0; half < 2; ++half) {
+      const __m512i h = _mm512_cvtepi32_epi64(half == 0 ? _mm512_castsi512_si256(high)
+                                                        : _mm512_extracti64x4_epi64(high, 1));
+      const __m512i l = _mm512_cvtepi32_epi64(half == 0 ? _mm512_castsi512_si256(low)
+                                                        : _mm512_extracti64x4_epi64(low, 1));
+      _mm512_storeu_si512(p + 8 * half, _mm512_add_epi64(_mm512_sll_epi64(h, count), l));
+    }
+  }
 };
 struct zmm_float {
   using vec = __m512;
@@ -336,57 +389,9 @@ struct int16_kernel<avx512_isa> : x86_kernel<zmm_int, dpwssd_rows_512, 8> {};
 template <>
 struct float_kernel<avx512_isa> : x86_kernel<zmm_float, fma_rows_512, 8> {};
 
-/// The split kernel on 512-bit registers: MR rows (even) x 32 columns, two parts of A.
-template <std::size_t MR>
-struct zmm_split_kernel {
-  static_assert(MR % 2 == 0, "zmm_split_kernel: MR must be even (two rows per step)");
-  using in_type = std::int16_t;
-  using out_type = std::int64_t;
-  static constexpr std::size_t kstep = 2;
-  static constexpr std::size_t mr = MR;
-  static constexpr std::size_t nr = 32;
-  static constexpr std::size_t a_parts = 2;
-  static constexpr int high_shift = 8;
-  [[gnu::noinline]] static void run(std::size_t steps, const std::int16_t* a,
-                                    const std::int16_t* b, std::int64_t* c) noexcept {
-    const std::int16_t* low = a + steps * MR * kstep;
-    __m512i acc[2][MR][2];  // [part][row][register]
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) {
-      acc[0][r][0] = acc[0][r][1] = acc[1][r][0] = acc[1][r][1] = _mm512_setzero_si512();
-    }
-    for (std::size_t s = 0; s < steps; ++s, a += kstep * MR, low += kstep * MR, b += kstep * nr) {
-      const __m512i b0 = _mm512_loadu_si512(b);
-      const __m512i b1 = _mm512_loadu_si512(b + kstep * 16);
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < MR; r += 2) {
-        dpwssd_rows_512::apply(acc[0][r][0], acc[0][r][1], acc[0][r + 1][0], acc[0][r + 1][1],
-                               a + kstep * r, b0, b1);
-        dpwssd_rows_512::apply(acc[1][r][0], acc[1][r][1], acc[1][r + 1][0], acc[1][r + 1][1],
-                               low + kstep * r, b0, b1);
-      }
-    }
-    // Each register of 16 int32 sums becomes two registers of 8 int64 sums.
-    const auto widen = [](__m512i v, int half) {
-      return _mm512_cvtepi32_epi64(half == 0 ? _mm512_castsi512_si256(v)
-                                             : _mm512_extracti64x4_epi64(v, 1));
-    };
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) {
-#pragma GCC unroll 4
-      for (int q = 0; q < 4; ++q) {
-        const __m512i high = widen(acc[0][r][q / 2], q % 2);
-        const __m512i sum = _mm512_add_epi64(_mm512_slli_epi64(high, high_shift),
-                                             widen(acc[1][r][q / 2], q % 2));
-        _mm512_storeu_si512(c + r * nr + 8 * q, sum);
-      }
-    }
-  }
-};
-
 // 4 x 32 with both parts: the same 16 accumulators as the 8 x 32 kernel.
 template <>
-struct int16_split_kernel<avx512_isa> : zmm_split_kernel<4> {};
+struct int16_split_kernel<avx512_isa> : x86_split_kernel<zmm_int, dpwssd_rows_512, 4> {};
 template <>
 inline constexpr bool has_split_kernel<avx512_isa> = true;
 #endif  // FXP_GEMM_HAVE_AVX512
