@@ -160,6 +160,12 @@ TEST_CASE("gemm unsigned x signed 8 bits: ufixed<0,8> x fixed<1,7>", "[gemm]") {
 TEST_CASE("gemm 16 x 16 bits (one operand split): fixed<4,12> x fixed<1,15>", "[gemm]") {
   check_formats<fxp::fixed<4, 12>, fxp::fixed<1, 15>, fxp::fixed<6, 10>>(3);
 }
+TEST_CASE("gemm 15 x 16 bits (the wider B split): fixed<2,13> x fixed<1,15>", "[gemm]") {
+  using a15 = fxp::fixed<2, 13>;
+  using b16 = fxp::fixed<1, 15>;
+  STATIC_REQUIRE(!d::int16_plan<a15, b16>::split_a && d::int16_plan<a15, b16>::split_b);
+  check_formats<a15, b16, fxp::fixed<5, 11>>(11);
+}
 TEST_CASE("gemm mixed 8 bits to an integer format: fixed<2,6> x ufixed<4,4>", "[gemm]") {
   check_formats<fxp::fixed<2, 6>, fxp::ufixed<4, 4>, fxp::fixed<8, 0>>(4);
 }

@@ -42,16 +42,17 @@ struct int64_layout {
   }
 };
 
-/// Whether packing X through Layout is a plain widening of its raw values to int16, which
-/// whole registers can do: one part (so a 16-bit raw value is below 2^15), raw values of 8
-/// or 16 bits, and nothing else in the object.
+/// Whether packing X through Layout has a register form: raw values of 8 or 16 bits (and
+/// nothing else in the object), used whole (so a 16-bit raw value is below 2^15) or, 16-bit
+/// ones, split into bytes.
 template <class Layout, class X, class Packed>
-inline constexpr bool whole_raw_int16 = [] {
+inline constexpr bool register_packing = [] {
   if constexpr (std::is_same_v<Packed, std::int16_t> && !std::is_same_v<X, float>) {
     using raw = typename X::raw_type;
-    return Layout::parts == 1 && sizeof(X) == sizeof(raw) &&
-           (std::is_same_v<raw, std::int8_t> || std::is_same_v<raw, std::uint8_t> ||
-            std::is_same_v<raw, std::int16_t> || std::is_same_v<raw, std::uint16_t>);
+    constexpr bool bytes = std::is_same_v<raw, std::int8_t> || std::is_same_v<raw, std::uint8_t>;
+    constexpr bool halves = std::is_same_v<raw, std::int16_t> || std::is_same_v<raw, std::uint16_t>;
+    return sizeof(X) == sizeof(raw) &&
+           (Layout::parts == 1 ? bytes || halves : Layout::split && halves);
   } else {
     return false;
   }
@@ -64,22 +65,29 @@ void pack_operand(const void* context, std::size_t line0, std::size_t lines, std
                   std::size_t kcur, std::size_t steps, Packed* dst) {
   const auto& view = *static_cast<const operand_view<X>*>(context);
   const X* src = view.data + line0 * view.line_stride + k0 * view.k_stride;
+  const std::size_t part_size = steps * Lines * KStep;
+  std::size_t done = 0;
 #if defined(__AVX2__)
-  if constexpr (whole_raw_int16<Layout, X, Packed> && KStep == 2) {
+  if constexpr (register_packing<Layout, X, Packed> && KStep == 2) {
     // Leading steps in whole registers, the rest (and the zero padding) below.
-    const std::size_t done = pack_pairs_x86<Lines, typename X::raw_type>(
-        reinterpret_cast<const unsigned char*>(src), view.line_stride, view.k_stride, lines,
-        kcur, dst);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(src);
+    const auto pack = [&]<lane_part Part>(std::size_t p) {
+      return pack_pairs_x86<Lines, typename X::raw_type, Part>(
+          bytes, view.line_stride, view.k_stride, lines, kcur, dst + p * part_size);
+    };
+    if constexpr (Layout::parts == 1) {
+      done = pack.template operator()<lane_part::whole>(0);
+    } else {
+      done = pack.template operator()<lane_part::high_byte>(0);
+      (void)pack.template operator()<lane_part::low_byte>(1);  // the same steps
+    }
     if (done == steps) return;  // the padding included
-    src += done * KStep * view.k_stride;
-    kcur -= done * KStep;
-    steps -= done;
-    dst += done * Lines * KStep;
   }
 #endif
+  src += done * KStep * view.k_stride;
   for (std::size_t p = 0; p < Layout::parts; ++p) {
-    pack_panel<Lines, KStep>(src, view.line_stride, view.k_stride, lines, kcur, steps,
-                             dst + p * steps * Lines * KStep,
+    pack_panel<Lines, KStep>(src, view.line_stride, view.k_stride, lines, kcur - done * KStep,
+                             steps - done, dst + p * part_size + done * Lines * KStep,
                              [p](const X& x) { return Layout::convert(x, p); });
   }
 }

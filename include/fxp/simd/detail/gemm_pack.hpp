@@ -64,9 +64,54 @@ void pack_panel(const Src* src, std::size_t line_stride, std::size_t k_stride,
   }
 }
 
+/// What the int16 lanes of a packed operand hold: its raw values, or one byte part of
+/// 16-bit raw values (gemm_plan.hpp's split: the high byte keeps a signed raw's sign, the
+/// low byte is 0..255).
+enum class lane_part { whole, high_byte, low_byte };
+
+/// Part `Part` of one raw value, as lane_layout::part computes it.
+template <lane_part Part, class Raw>
+[[nodiscard]] constexpr std::int16_t part_of(Raw raw) noexcept {
+  const auto wide = static_cast<std::int32_t>(raw);
+  if constexpr (Part == lane_part::high_byte) {
+    return static_cast<std::int16_t>(wide >> 8);
+  } else if constexpr (Part == lane_part::low_byte) {
+    return static_cast<std::int16_t>(wide & 0xFF);
+  } else {
+    return static_cast<std::int16_t>(raw);
+  }
+}
+
 #if defined(__AVX2__)
 
-/// 16 raw values of type Raw (int8, uint8, or 16 bits below 2^15) at p, as int16 lanes.
+/// part_of on int16 lanes holding raw values of type Raw (as loaded, not yet split).
+template <lane_part Part, class Raw>
+[[nodiscard]] inline __m256i take_part(__m256i v) noexcept {
+  if constexpr (Part == lane_part::whole) {
+    return v;
+  } else if constexpr (Part == lane_part::low_byte) {
+    return _mm256_and_si256(v, _mm256_set1_epi16(0xFF));
+  } else if constexpr (std::is_signed_v<Raw>) {
+    return _mm256_srai_epi16(v, 8);
+  } else {
+    return _mm256_srli_epi16(v, 8);
+  }
+}
+template <lane_part Part, class Raw>
+[[nodiscard]] inline __m128i take_part(__m128i v) noexcept {
+  if constexpr (Part == lane_part::whole) {
+    return v;
+  } else if constexpr (Part == lane_part::low_byte) {
+    return _mm_and_si128(v, _mm_set1_epi16(0xFF));
+  } else if constexpr (std::is_signed_v<Raw>) {
+    return _mm_srai_epi16(v, 8);
+  } else {
+    return _mm_srli_epi16(v, 8);
+  }
+}
+
+/// 16 raw values of type Raw (int8, uint8, or 16 bits) at p, as int16 lanes (16-bit raws
+/// as their bits: take_part splits them).
 template <class Raw>
 [[nodiscard]] inline __m256i load16_as_int16(const unsigned char* p) noexcept {
   if constexpr (sizeof(Raw) == 2) {
@@ -106,12 +151,12 @@ inline void transpose_8x8_epi32(__m256i (&v)[8]) noexcept {
   v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-/// The AVX2 fast path of pack_panel for KStep = 2 and int16 lanes holding raw values of
-/// type Raw as they are: packs as many leading steps of the kcur values as whole registers
+/// The AVX2 fast path of pack_panel for KStep = 2 and int16 lanes holding part `Part` of
+/// raw values of type Raw: packs as many leading steps of the kcur values as whole registers
 /// allow (lines from `valid` on get zeros, and so does the missing half of a last, odd
 /// step) and returns how many; pack_panel does the rest. `src` points at the raw bytes of
 /// element (0, 0); strides count elements.
-template <std::size_t Lines, class Raw>
+template <std::size_t Lines, class Raw, lane_part Part = lane_part::whole>
 [[nodiscard]] std::size_t pack_pairs_x86(const unsigned char* src, std::size_t line_stride,
                                          std::size_t k_stride, std::size_t valid,
                                          std::size_t kcur, std::int16_t* dst) noexcept {
@@ -138,8 +183,8 @@ template <std::size_t Lines, class Raw>
       }
       std::int16_t* d = dst + s * Lines * 2;
       for (std::size_t c = 0; c < Lines; c += 16) {
-        const __m256i a = load16_as_int16<Raw>(r0 + c * size);
-        const __m256i b = load16_as_int16<Raw>(r1 + c * size);
+        const __m256i a = take_part<Part, Raw>(load16_as_int16<Raw>(r0 + c * size));
+        const __m256i b = take_part<Part, Raw>(load16_as_int16<Raw>(r1 + c * size));
         const __m256i lo = _mm256_unpacklo_epi16(a, b);
         const __m256i hi = _mm256_unpackhi_epi16(a, b);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 2 * c),
@@ -159,7 +204,8 @@ template <std::size_t Lines, class Raw>
       for (std::size_t l0 = 0; l0 < whole; l0 += 8) {
         __m256i v[8];
         for (std::size_t i = 0; i < 8; ++i) {
-          v[i] = load16_as_int16<Raw>(src + ((l0 + i) * line_stride + 16 * b) * size);
+          v[i] = take_part<Part, Raw>(
+              load16_as_int16<Raw>(src + ((l0 + i) * line_stride + 16 * b) * size));
         }
         transpose_8x8_epi32(v);
         for (std::size_t j = 0; j < 8; ++j) {
@@ -175,8 +221,8 @@ template <std::size_t Lines, class Raw>
           if (l < valid) {
             std::memcpy(pair, src + (l * line_stride + k) * size, sizeof pair);
           }
-          d[2 * l] = static_cast<std::int16_t>(pair[0]);
-          d[2 * l + 1] = static_cast<std::int16_t>(pair[1]);
+          d[2 * l] = part_of<Part>(pair[0]);
+          d[2 * l + 1] = part_of<Part>(pair[1]);
         }
       }
     }
@@ -190,7 +236,7 @@ template <std::size_t Lines, class Raw>
       for (std::size_t i = 0; i < 4; ++i) {
         const unsigned char* p = src + (i * line_stride + 8 * b) * size;
         if constexpr (size == 2) {
-          v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+          v[i] = take_part<Part, Raw>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
         } else if constexpr (std::is_signed_v<Raw>) {
           v[i] = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
         } else {
