@@ -141,17 +141,25 @@ template <class Arch>
 // Every lane already holds a value of Raw (sign- or zero-extended), so narrowing keeps the
 // low bits; the saturating packs below are exact on such values.
 
+// One batch: what a loop over rows of a tile stores, where a quad would span rows.
+template <class Arch, narrow_raw Raw>
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, portable) noexcept {
+  if constexpr (sizeof(Raw) == 4) {
+    v.store_unaligned(reinterpret_cast<std::uint32_t*>(p));
+  } else {
+    alignas(64) std::uint32_t buffer[lane_count<Arch>];
+    v.store_aligned(buffer);
+    for (std::size_t i = 0; i < lane_count<Arch>; ++i) p[i] = static_cast<Raw>(buffer[i]);
+  }
+}
+template <class Arch, narrow_raw Raw>
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
+  store_lanes<Arch>(p, v, portable{});
+}
+
 template <class Arch, narrow_raw Raw>
 inline void store_quad(Raw* p, const quad_lanes<Arch>& c, portable) noexcept {
-  constexpr std::size_t n = lane_count<Arch>;
-  if constexpr (sizeof(Raw) == 4) {
-    auto* words = reinterpret_cast<std::uint32_t*>(p);
-    for (std::size_t k = 0; k < 4; ++k) c[k].store_unaligned(words + k * n);
-  } else {
-    alignas(64) std::uint32_t buffer[4 * n];
-    for (std::size_t k = 0; k < 4; ++k) c[k].store_aligned(buffer + k * n);
-    for (std::size_t i = 0; i < 4 * n; ++i) p[i] = static_cast<Raw>(buffer[i]);
-  }
+  for (std::size_t k = 0; k < 4; ++k) store_lanes<Arch>(p + k * lane_count<Arch>, c[k], portable{});
 }
 template <class Arch, narrow_raw Raw>
 inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
@@ -207,25 +215,7 @@ inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
   }
 }
 #endif
-// One batch: what a loop over rows of a tile stores, where a quad would span rows.
-template <class Arch, narrow_raw Raw>
-inline void store_lanes(Raw* p, const word_lanes<Arch>& v, portable) noexcept {
-  if constexpr (sizeof(Raw) == 4) {
-    v.store_unaligned(reinterpret_cast<std::uint32_t*>(p));
-  } else {
-    alignas(64) std::uint32_t buffer[lane_count<Arch>];
-    v.store_aligned(buffer);
-    for (std::size_t i = 0; i < lane_count<Arch>; ++i) p[i] = static_cast<Raw>(buffer[i]);
-  }
-}
-template <class Arch, narrow_raw Raw>
-inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
-  store_lanes<Arch>(p, v, portable{});
-}
-
 #if XSIMD_WITH_AVX512F
-// vpmov into a register, then a store: the memory form of vpmov is several times slower on
-// some processors (AMD Zen 4) and no faster on the others.
 template <class Arch, narrow_raw Raw>
   requires(avx512_family<Arch> && sizeof(Raw) < 4)
 inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
