@@ -13,3 +13,6 @@ endfunction()
 # The library itself: only xsimd (headers), for the SIMD layer.
 fxp_require(xsimd libxsimd-dev)
 include(fxpXsimdFixup)
+
+# The io layer (fxp::io: gzip'd IDX data sets): zlib. The core target fxp::fxp does not use it.
+fxp_require(ZLIB zlib1g-dev)

@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 set(FXP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/fxp" CACHE STRING
     "Where fxp's CMake package files are installed, relative to the prefix")
 
-install(TARGETS fxp EXPORT fxpTargets)
+install(TARGETS fxp fxp_io EXPORT fxpTargets)
 install(DIRECTORY include/fxp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT fxpTargets NAMESPACE fxp:: DESTINATION ${FXP_INSTALL_CMAKEDIR})
 
