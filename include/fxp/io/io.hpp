@@ -5,6 +5,7 @@
 /// export.
 
 #include "batches.hpp"
+#include "checkpoint.hpp"
 #include "crc32.hpp"
 #include "dataset.hpp"
 #include "error.hpp"
