@@ -5,6 +5,7 @@
 /// export.
 
 #include "batches.hpp"
+#include "c_header.hpp"
 #include "checkpoint.hpp"
 #include "crc32.hpp"
 #include "dataset.hpp"
