@@ -1,0 +1,214 @@
+#pragma once
+/// \file
+/// fxp::nn::max_pool2d and fxp::nn::avg_pool2d: square windows, a stride, no padding.
+
+#include <cstddef>    // std::size_t
+#include <cstdint>    // raw values, argmax indices
+#include <stdexcept>  // std::invalid_argument
+#include <string>     // names
+#include <utility>    // std::move
+#include <vector>     // raw arrays
+
+#include "detail/raw_ops.hpp"
+#include "layer.hpp"
+
+namespace fxp::nn {
+
+namespace detail {
+
+/// The geometry of a pooling layer on an input (N, C, H, W).
+struct pool_geometry {
+  std::size_t planes, height, width, out_height, out_width, kernel, stride;
+
+  pool_geometry(const char* who, const std::string& name, const fxp::shape& x, std::size_t k,
+                std::size_t s) : kernel(k), stride(s) {
+    if (x.rank() != 4 || x[2] < k || x[3] < k) {
+      throw std::invalid_argument(std::string(who) + " " + name + ": expects input (N, C, H, W) with H, W >= " +
+                                  std::to_string(k) + ", got " + to_string(x));
+    }
+    planes = x[0] * x[1];
+    height = x[2];
+    width = x[3];
+    out_height = (height - k) / s + 1;
+    out_width = (width - k) / s + 1;
+  }
+  [[nodiscard]] fxp::shape output(const fxp::shape& x) const { return fxp::shape{x[0], x[1], out_height, out_width}; }
+  /// Calls f(output index, input index of each window element...) via f(o, i) per element.
+  template <class F>
+  void for_each(F f) const {
+    std::size_t o = 0;
+    for (std::size_t p = 0; p < planes; ++p) {
+      const std::size_t base = p * height * width;
+      for (std::size_t oh = 0; oh < out_height; ++oh) {
+        for (std::size_t ow = 0; ow < out_width; ++ow, ++o) {
+          for (std::size_t kh = 0; kh < kernel; ++kh) {
+            const std::size_t row = base + (oh * stride + kh) * width + ow * stride;
+            for (std::size_t kw = 0; kw < kernel; ++kw) f(o, row + kw, kh == 0 && kw == 0);
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace detail
+
+/// The largest value of each k x k window (stride s, default k). The error goes to the
+/// first largest element of each window (in row-major order). Fixed point: exact on the raw
+/// values (the output keeps the input's format; then rounded into `acts` when set); errors
+/// likewise in dy's format (or `errors`).
+class max_pool2d final : public layer {
+ public:
+  max_pool2d(std::string name, std::size_t kernel, std::size_t stride = 0)
+      : layer(std::move(name)), kernel_(kernel), stride_(stride == 0 ? kernel : stride) {}
+
+  [[nodiscard]] std::string_view kind() const noexcept override { return "max_pool2d"; }
+  [[nodiscard]] fxp::shape output_shape(const fxp::shape& x) const override {
+    return detail::pool_geometry("fxp::nn::max_pool2d", name(), x, kernel_, stride_).output(x);
+  }
+
+  [[nodiscard]] value forward(const value& x, const context& ctx) override {
+    const detail::pool_geometry g("fxp::nn::max_pool2d", name(), x.shape(), kernel_, stride_);
+    const fxp::shape ys = g.output(x.shape());
+    argmax_.assign(ys.size(), 0);
+    const rounding_mode rnd = precision_.rounding;
+    if (!x.is_fixed) {
+      tensor<float> y(ys);
+      const float* in = x.f.data();
+      g.for_each([&](std::size_t o, std::size_t i, bool first) {
+        if (first || in[i] > y[o]) {
+          y[o] = in[i];
+          argmax_[o] = static_cast<std::uint32_t>(i);
+        }
+      });
+      if (ctx.mode == training_mode::qat) {
+        y = detail::fake(std::move(y), precision_[role::activations], rnd, key(ctx, slot::activations),
+                         saturations_[role::activations]);
+      }
+      return value(std::move(y));
+    }
+    const std::vector<std::int64_t> in = detail::load_raw(x.q);
+    std::vector<std::int64_t> y(ys.size());
+    g.for_each([&](std::size_t o, std::size_t i, bool first) {
+      if (first || in[i] > y[o]) {
+        y[o] = in[i];
+        argmax_[o] = static_cast<std::uint32_t>(i);
+      }
+    });
+    return value(detail::to_format(detail::store_raw(ys, x.q.format(), y), precision_[role::activations],
+                                   rnd, key(ctx, slot::activations), saturations_[role::activations]));
+  }
+
+  [[nodiscard]] value backward(const value& x, const value&, const value& dy, const context& ctx,
+                               bool need_input_error) override {
+    if (!need_input_error) return value();
+    const rounding_mode rnd = precision_.rounding;
+    if (!dy.is_fixed) {
+      tensor<float> dx(x.shape());
+      for (std::size_t o = 0; o < argmax_.size(); ++o) dx[argmax_[o]] += dy.f[o];
+      if (ctx.mode == training_mode::qat) {
+        dx = detail::fake(std::move(dx), precision_[role::errors], rnd, key(ctx, slot::errors),
+                          saturations_[role::errors]);
+      }
+      return value(std::move(dx));
+    }
+    const std::vector<std::int64_t> d = detail::load_raw(dy.q);
+    std::vector<detail::int128> sums(x.shape().size(), 0);
+    for (std::size_t o = 0; o < argmax_.size(); ++o) sums[argmax_[o]] += d[o];
+    const dynamic_format out = precision_[role::errors].value_or(dy.q.format());
+    return value(detail::round_into(x.shape(), sums, dy.q.format().frac, out, rnd,
+                                    key(ctx, slot::errors), saturations_[role::errors]));
+  }
+
+ private:
+  std::size_t kernel_;
+  std::size_t stride_;
+  std::vector<std::uint32_t> argmax_;  // the input index of each output of the last forward
+};
+
+/// The mean of each k x k window (stride s, default k); the error of an output is shared
+/// equally by its window. Fixed point: the exact raw sum divided by k * k and rounded once
+/// (the layer's policy) into `acts` (the input's format when none is set); the error
+/// likewise: for each input, the exact sum of the dy of its windows over k * k, rounded
+/// once into `errors` (dy's format when none is set).
+class avg_pool2d final : public layer {
+ public:
+  avg_pool2d(std::string name, std::size_t kernel, std::size_t stride = 0)
+      : layer(std::move(name)), kernel_(kernel), stride_(stride == 0 ? kernel : stride) {}
+
+  [[nodiscard]] std::string_view kind() const noexcept override { return "avg_pool2d"; }
+  [[nodiscard]] fxp::shape output_shape(const fxp::shape& x) const override {
+    return detail::pool_geometry("fxp::nn::avg_pool2d", name(), x, kernel_, stride_).output(x);
+  }
+
+  [[nodiscard]] value forward(const value& x, const context& ctx) override {
+    const detail::pool_geometry g("fxp::nn::avg_pool2d", name(), x.shape(), kernel_, stride_);
+    const fxp::shape ys = g.output(x.shape());
+    const rounding_mode rnd = precision_.rounding;
+    const auto area = static_cast<std::int64_t>(kernel_ * kernel_);
+    if (!x.is_fixed) {
+      tensor<float> y(ys);
+      const float* in = x.f.data();
+      g.for_each([&](std::size_t o, std::size_t i, bool) { y[o] += in[i]; });
+      const float scale = 1.0f / static_cast<float>(area);
+      for (auto& v : y) v *= scale;
+      if (ctx.mode == training_mode::qat) {
+        y = detail::fake(std::move(y), precision_[role::activations], rnd, key(ctx, slot::activations),
+                         saturations_[role::activations]);
+      }
+      return value(std::move(y));
+    }
+    const std::vector<std::int64_t> in = detail::load_raw(x.q);
+    std::vector<detail::int128> sums(ys.size(), 0);
+    g.for_each([&](std::size_t o, std::size_t i, bool) { sums[o] += in[i]; });
+    const dynamic_format out = precision_[role::activations].value_or(x.q.format());
+    return value(divide_into(ys, sums, x.q.format().frac, area, out, rnd, key(ctx, slot::activations),
+                             saturations_[role::activations]));
+  }
+
+  [[nodiscard]] value backward(const value& x, const value&, const value& dy, const context& ctx,
+                               bool need_input_error) override {
+    if (!need_input_error) return value();
+    const detail::pool_geometry g("fxp::nn::avg_pool2d", name(), x.shape(), kernel_, stride_);
+    const rounding_mode rnd = precision_.rounding;
+    const auto area = static_cast<std::int64_t>(kernel_ * kernel_);
+    if (!dy.is_fixed) {
+      tensor<float> dx(x.shape());
+      const float scale = 1.0f / static_cast<float>(area);
+      g.for_each([&](std::size_t o, std::size_t i, bool) { dx[i] += dy.f[o] * scale; });
+      if (ctx.mode == training_mode::qat) {
+        dx = detail::fake(std::move(dx), precision_[role::errors], rnd, key(ctx, slot::errors),
+                          saturations_[role::errors]);
+      }
+      return value(std::move(dx));
+    }
+    const std::vector<std::int64_t> d = detail::load_raw(dy.q);
+    std::vector<detail::int128> sums(x.shape().size(), 0);
+    g.for_each([&](std::size_t o, std::size_t i, bool) { sums[i] += d[o]; });
+    const dynamic_format out = precision_[role::errors].value_or(dy.q.format());
+    return value(divide_into(x.shape(), sums, dy.q.format().frac, area, out, rnd,
+                             key(ctx, slot::errors), saturations_[role::errors]));
+  }
+
+ private:
+  // sums[i] * 2^-frac / area rounded once into `out`.
+  static qtensor divide_into(const fxp::shape& s, const std::vector<detail::int128>& sums, int frac,
+                             std::int64_t area, const dynamic_format& out, rounding_mode rnd,
+                             const random_key& k, std::uint64_t& saturations) {
+    const int shift = out.frac - frac;  // value * 2^out.frac = sums * 2^shift / area
+    const detail::int128 num_scale = shift > 0 ? detail::int128{1} << shift : 1;
+    const detail::int128 den = shift < 0 ? detail::int128{area} << -shift : detail::int128{area};
+    std::vector<std::int64_t> raw(sums.size());
+    const bool random = rnd == rounding_mode::stochastic;
+    for (std::size_t i = 0; i < sums.size(); ++i) {
+      raw[i] = detail::saturate(detail::round_ratio(sums[i] * num_scale, den, rnd, random ? k.word(i) : 0u),
+                                out, saturations);
+    }
+    return detail::store_raw(s, out, raw);
+  }
+
+  std::size_t kernel_;
+  std::size_t stride_;
+};
+
+}  // namespace fxp::nn

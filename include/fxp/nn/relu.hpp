@@ -1,0 +1,84 @@
+#pragma once
+/// \file
+/// fxp::nn::relu: y = max(x, 0).
+
+#include <cstddef>  // std::size_t
+#include <cstdint>  // raw values
+#include <string>   // names
+#include <utility>  // std::move
+#include <vector>   // raw arrays
+
+#include "detail/raw_ops.hpp"
+#include "layer.hpp"
+
+namespace fxp::nn {
+
+/// y = max(x, 0), element-wise. Fixed point: on the raw values; the output is rounded once
+/// into the `acts` format when one is set (the input's format otherwise), and the error
+/// (dy where x > 0, else 0) into the `errors` format when set (dy's otherwise). QAT: the
+/// output and the error are fake-quantized by those formats when set.
+class relu final : public layer {
+ public:
+  explicit relu(std::string name) : layer(std::move(name)) {}
+
+  [[nodiscard]] std::string_view kind() const noexcept override { return "relu"; }
+  [[nodiscard]] fxp::shape output_shape(const fxp::shape& x) const override { return x; }
+
+  [[nodiscard]] value forward(const value& x, const context& ctx) override {
+    const rounding_mode rnd = precision_.rounding;
+    if (!x.is_fixed) {
+      tensor<float> y(x.f.shape());
+      const float* in = x.f.data();
+      float* out = y.data();
+      for (std::size_t i = 0, n = y.size(); i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      if (ctx.mode == training_mode::qat) {
+        y = detail::fake(std::move(y), precision_[role::activations], rnd, key(ctx, slot::activations),
+                         saturations_[role::activations]);
+      }
+      return value(std::move(y));
+    }
+    std::vector<std::int64_t> raw = detail::load_raw(x.q);
+    const dynamic_format in = x.q.format();
+    const dynamic_format out = precision_[role::activations].value_or(in);
+    if (out == in) {
+      for (auto& r : raw) r = r > 0 ? r : 0;
+      return value(detail::store_raw(x.q.shape(), in, raw));
+    }
+    std::vector<detail::int128> wide(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) wide[i] = raw[i] > 0 ? raw[i] : 0;
+    return value(detail::round_into(x.q.shape(), wide, in.frac, out, rnd, key(ctx, slot::activations),
+                                    saturations_[role::activations]));
+  }
+
+  [[nodiscard]] value backward(const value& x, const value&, const value& dy, const context& ctx,
+                               bool need_input_error) override {
+    if (!need_input_error) return value();
+    const rounding_mode rnd = precision_.rounding;
+    if (!dy.is_fixed) {
+      tensor<float> dx(dy.f.shape());
+      const float* in = x.f.data();
+      const float* d = dy.f.data();
+      float* out = dx.data();
+      for (std::size_t i = 0, n = dx.size(); i < n; ++i) out[i] = in[i] > 0.0f ? d[i] : 0.0f;
+      if (ctx.mode == training_mode::qat) {
+        dx = detail::fake(std::move(dx), precision_[role::errors], rnd, key(ctx, slot::errors),
+                          saturations_[role::errors]);
+      }
+      return value(std::move(dx));
+    }
+    const std::vector<std::int64_t> xr = detail::load_raw(x.q);
+    std::vector<std::int64_t> d = detail::load_raw(dy.q);
+    const dynamic_format in = dy.q.format();
+    const dynamic_format out = precision_[role::errors].value_or(in);
+    if (out == in) {
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = xr[i] > 0 ? d[i] : 0;
+      return value(detail::store_raw(dy.q.shape(), in, d));
+    }
+    std::vector<detail::int128> wide(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) wide[i] = xr[i] > 0 ? d[i] : 0;
+    return value(detail::round_into(dy.q.shape(), wide, in.frac, out, rnd, key(ctx, slot::errors),
+                                    saturations_[role::errors]));
+  }
+};
+
+}  // namespace fxp::nn

@@ -1,0 +1,182 @@
+// A small CNN learns a synthetic four-class problem in every training mode (the loss starts
+// at ln 4 = 1.386); optimizers and schedules; state save / resume bit for bit.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <variant>
+
+#include "state_compare.hpp"
+#include "synthetic.hpp"
+
+namespace nn = fxp::nn;
+
+namespace {
+
+const char* plan16 =
+    "input acts=u8.7\n"
+    "*     weights=s16.14 biases=s16.12 acts=s16.10 errors=s16.14 grads=s16.12\n";
+
+const char* plan8_master =
+    "input acts=u8.7\n"
+    "*     weights=s8.6 master=s16.14 biases=s16.12 acts=s8.4 errors=s16.14 grads=s16.12\n";
+
+nn::sequential fixed_model(const char* plan, fxp::rounding_mode r, nn::training_mode mode, std::uint64_t seed = 5) {
+  nn::sequential m = fxp_test::small_cnn(seed);
+  m.apply(nn::precision_plan::parse(plan));
+  nn::layer_precision all;
+  all.rounding = r;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    nn::layer_precision p = m[i].precision();
+    p.rounding = r;
+    m[i].set_precision(p, m.mode());
+  }
+  m.set_mode(mode);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("learning-rate schedules") {
+  const auto c = nn::lr_schedule::cosine(0.1, 100, 0.001).with_warmup(10);
+  CHECK(c.at(0) == Approx(0.01));
+  CHECK(c.at(9) == Approx(0.1));
+  CHECK(c.at(10) == Approx(0.1));
+  CHECK(c.at(60) == Approx(0.001 + 0.099 * 0.5));
+  CHECK(c.at(110) == Approx(0.001));
+  CHECK(c.at(500) == Approx(0.001));
+  const auto s = nn::lr_schedule::step_decay(0.1, 30, 0.5);
+  CHECK(s.at(29) == Approx(0.1));
+  CHECK(s.at(30) == Approx(0.05));
+  CHECK(s.at(95) == Approx(0.0125));
+}
+
+TEST_CASE("float SGD: one step by hand") {
+  // w' = w - lr (v), v = mu v + g + wd w, starting from v = 0 (PyTorch's SGD).
+  nn::sequential m;
+  auto& d = m.add<nn::dense>("fc", 2, 1);
+  d.weights().value[0] = 0.5f;
+  d.weights().value[1] = -1.0f;
+  d.biases().value[0] = 0.25f;
+  d.weights().grad = fxp::tensor<float>(fxp::shape{1, 2});
+  d.weights().grad[0] = 0.1f;
+  d.weights().grad[1] = 0.2f;
+  d.biases().grad = fxp::tensor<float>(fxp::shape{1}, 1.0f);
+  nn::sgd opt(nn::lr_schedule::constant(0.5), 0.9, 0.01);
+  opt.step(m, 0);
+  CHECK(d.weights().value[0] == Approx(0.5 - 0.5 * (0.1 + 0.005)));
+  CHECK(d.biases().value[0] == Approx(0.25 - 0.5 * (1.0 + 0.0025)));
+  opt.step(m, 1);  // same gradient: v = 0.9 v + g + wd w'
+  const double w1 = 0.5 - 0.5 * 0.105;
+  CHECK(d.weights().value[0] == Approx(w1 - 0.5 * (0.9 * 0.105 + 0.1 + 0.01 * w1)));
+}
+
+TEST_CASE("float training: SGD with momentum and Adam") {
+  SECTION("SGD") {
+    nn::sequential m = fxp_test::small_cnn(1);
+    nn::sgd opt(nn::lr_schedule::cosine(0.05, 200).with_warmup(10), 0.9, 5e-4);
+    CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+  }
+  SECTION("Adam") {
+    nn::sequential m = fxp_test::small_cnn(2);
+    nn::adam opt(nn::lr_schedule::constant(0.003));
+    CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+  }
+}
+
+TEST_CASE("QAT: 8-bit weights and activations in the forward pass") {
+  nn::sequential m = fxp_test::small_cnn(3);
+  m.apply(nn::precision_plan::parse("input acts=u8.7\n* weights=s8.6 acts=s8.4 rounding=nearest\n"));
+  m.set_mode(nn::training_mode::qat);
+  nn::sgd opt(nn::lr_schedule::constant(0.05), 0.9);
+  CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+  // The forward pass really was quantized: conv1's output lies on the s8.4 grid.
+  const fxp::tensor<float>& y = m.last_output(0).f;
+  for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(std::ldexp(y[i], 4) == std::floor(std::ldexp(y[i], 4)));
+}
+
+TEST_CASE("fixed point, 16 bits, nearest and stochastic") {
+  for (auto r : {fxp::rounding_mode::nearest, fxp::rounding_mode::stochastic}) {
+    INFO("rounding " << fxp::to_string(r));
+    nn::sequential m = fixed_model(plan16, r, nn::training_mode::fixed);
+    nn::sgd opt(nn::lr_schedule::constant(0.05), 0.9);
+    CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+    REQUIRE(m.parameters()[0]->qvalue.format().to_string() == "s16.14");
+    REQUIRE(m.last_output(0).is_fixed);
+  }
+}
+
+TEST_CASE("fixed point with wide master weights: 8-bit forward weights from 16-bit masters") {
+  nn::sequential m = fixed_model(plan8_master, fxp::rounding_mode::stochastic, nn::training_mode::fixed_master);
+  nn::sgd opt(nn::lr_schedule::constant(0.05), 0.9);
+  CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+  const nn::parameter& w = *m.parameters()[0];
+  CHECK(w.qvalue.format().to_string() == "s8.6");
+  CHECK(w.qmaster.format().to_string() == "s16.14");
+  // The forward weights are the masters rounded to s8.6: within one step of 2^-6.
+  for (std::size_t i = 0; i < w.qvalue.size(); ++i) REQUIRE(std::abs(w.qvalue.value(i) - w.qmaster.value(i)) < 0x1p-6);
+  // Activations of s8.4 saturate somewhere; the counts are per layer and role.
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < m.size(); ++i) total += m[i].saturations().total();
+  CHECK(m[0].saturations()[nn::role::activations] <= total);
+}
+
+TEST_CASE("fixed point with Adam") {
+  nn::sequential m = fixed_model(plan16, fxp::rounding_mode::stochastic, nn::training_mode::fixed);
+  nn::adam opt(nn::lr_schedule::constant(0.003));
+  CHECK(fxp_test::train_synthetic(m, opt, 200) < 0.1);
+}
+
+TEST_CASE("frozen layers keep their parameters") {
+  nn::sequential m = fxp_test::small_cnn(4);
+  m[0].trainable = false;
+  const fxp::tensor<float> before = m.parameters()[0]->value;
+  nn::sgd opt(nn::lr_schedule::constant(0.05), 0.9);
+  (void)fxp_test::train_synthetic(m, opt, 20, 1);
+  for (std::size_t i = 0; i < before.size(); ++i) REQUIRE(m.parameters()[0]->value[i] == before[i]);
+  CHECK(m.parameters()[4]->value[0] != fxp_test::small_cnn(4).parameters()[4]->value[0]);
+}
+
+namespace {
+
+void run(nn::trainer& t, std::size_t first_step, std::size_t steps) {
+  const auto data = fxp_test::make_synthetic(256, 7);
+  for (std::size_t s = first_step; s < first_step + steps; ++s) {
+    const std::size_t first = (s * 16) % 256;
+    (void)t.step(fxp::tensor<float>(data.images.slice(first, first + 16)), std::span<const int>(data.labels.data() + first, 16));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("resume from state() equals an uninterrupted run, bit for bit") {
+  for (auto mode : {nn::training_mode::floating, nn::training_mode::fixed, nn::training_mode::fixed_master}) {
+    INFO("mode " << nn::to_string(mode));
+    const char* plan = mode == nn::training_mode::fixed_master ? plan8_master : plan16;
+    nn::sequential a = mode == nn::training_mode::floating ? fxp_test::small_cnn(5)
+                                                          : fixed_model(plan, fxp::rounding_mode::stochastic, mode);
+    nn::sgd oa(nn::lr_schedule::constant(0.05), 0.9);
+    nn::trainer ta(a, oa);
+    run(ta, 0, 6);
+    const nn::training_state mid = ta.state();
+    CHECK(mid.find_counter("trainer.step") != nullptr);
+    CHECK(*mid.find_counter("trainer.step") == 6);
+    run(ta, 6, 6);
+    // A fresh model of another seed, restored from the middle.
+    nn::sequential b = fxp_test::small_cnn(77);
+    nn::adam unused(nn::lr_schedule::constant(0.1));
+    (void)unused;
+    nn::sgd ob(nn::lr_schedule::constant(0.05), 0.9);
+    nn::trainer tb(b, ob);
+    tb.load_state(mid);
+    CHECK(b.mode() == mode);
+    run(tb, 6, 6);
+    CHECK(fxp_test::same_state(ta.state(), tb.state()));
+    // A mismatched state is refused and changes nothing.
+    nn::training_state bad = mid;
+    bad.tensors[0].value = fxp::tensor<float>(fxp::shape{3});
+    const nn::training_state before = tb.state();
+    CHECK_THROWS_AS(tb.load_state(bad), std::invalid_argument);
+    CHECK(fxp_test::same_state(before, tb.state()));
+  }
+}
