@@ -35,12 +35,12 @@ using fxp_test::thrown;
 
 std::vector<std::byte> as_bytes(const std::vector<unsigned char>& v) {
   std::vector<std::byte> out(v.size());
-  std::memcpy(out.data(), v.data(), v.size());
+  if (!v.empty()) std::memcpy(out.data(), v.data(), v.size());
   return out;
 }
 std::vector<unsigned char> as_uchars(const std::vector<std::byte>& v) {
   std::vector<unsigned char> out(v.size());
-  std::memcpy(out.data(), v.data(), v.size());
+  if (!v.empty()) std::memcpy(out.data(), v.data(), v.size());
   return out;
 }
 

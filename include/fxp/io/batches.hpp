@@ -163,9 +163,11 @@ inline void gather(const labelled_view& data, std::span<const std::size_t> indic
   out.labels.resize(indices.size());
   const std::size_t item = s.stride(0);
   for (std::size_t k = 0; k < indices.size(); ++k) {
-    std::memcpy(out.images.data() + k * item, data.images().data() + indices[k] * item,
-                item * sizeof(float));
     out.labels[k] = data.labels()[indices[k]];
+    if (item != 0) {  // memcpy may not take the null data of an empty image
+      std::memcpy(out.images.data() + k * item, data.images().data() + indices[k] * item,
+                  item * sizeof(float));
+    }
   }
 }
 
