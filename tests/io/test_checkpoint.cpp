@@ -6,6 +6,8 @@
 
 #include <fxp/io/checkpoint.hpp>
 
+#include <fxp/core/fixed.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <zlib.h>
@@ -370,4 +372,38 @@ TEST_CASE("checkpoint: a save that fails midway leaves the old file and no tempo
   big.save(file);
   CHECK(archive::load(file).get<float>("big", 1u << 18)[12345] == 0.5f);
   CHECK(dir.files() == std::vector<std::string>{"run.fxp"});
+}
+
+TEST_CASE("checkpoint: fixed-point tensors are stored as their raw integers", "[io][checkpoint]") {
+  using w8 = fxp::fixed<1, 7>;      // raw int8
+  using a5 = fxp::ufixed<2, 3>;     // raw uint8, 0 .. 31
+  using b20 = fxp::fixed<6, 14>;    // raw int32
+  fxp::tensor<w8> w(fxp::shape{2, 3});
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = w8::from_raw(static_cast<std::int8_t>(static_cast<int>(i) * 50 - 128));
+  fxp::tensor<a5> a(fxp::shape{4});
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = a5::from_raw(static_cast<std::uint8_t>(i * 10));
+  fxp::tensor<b20> b(fxp::shape{1}, b20(-3.25));
+  archive ar;
+  ar.put("w", w).put("a", a.view()).put("b", b);
+  CHECK(ar.info("w").type == fxp::io::element_type::int8);
+  CHECK(ar.info("a").type == fxp::io::element_type::uint8);
+  CHECK(ar.info("b").type == fxp::io::element_type::int32);
+  CHECK(ar.get<std::int8_t>("w") == std::vector<std::int8_t>{-128, -78, -28, 22, 72, 122});
+
+  const archive back = archive::from_bytes(ar.to_bytes(), "fixed.fxp");
+  const auto w2 = back.get_tensor<w8>("w", fxp::shape{2, 3});
+  for (std::size_t i = 0; i < w.size(); ++i) CHECK(w2[i].raw() == w[i].raw());
+  const auto a2 = back.get_tensor<a5>("a");
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a2[i].raw() == a[i].raw());
+  CHECK(back.get_tensor<b20>("b")[0].raw() == -3 * 16384 - 4096);  // -3.25 * 2^14
+
+  // The wrong storage type, the wrong shape, and raw values outside the format.
+  CHECK_THAT(thrown<format_error>([&] { (void)back.get_tensor<fxp::fixed<4, 12>>("w"); }),
+             Contains("holds int8 values, expected int16"));
+  CHECK_THAT(thrown<format_error>([&] { (void)back.get_tensor<w8>("w", fxp::shape{3, 2}); }),
+             Contains("has shape [2, 3], expected [3, 2]"));
+  archive wide;
+  wide.put("a", std::vector<std::uint8_t>{0, 31, 32});
+  CHECK_THAT(thrown<format_error>([&] { (void)wide.get_tensor<a5>("a"); }),
+             Contains("raw value 32 at index 2, outside the format's range [0, 31]"));
 }

@@ -197,6 +197,22 @@ class archive {
   archive& put(std::string name, const tensor<T>& t) {
     return put(std::move(name), t.view());
   }
+  /// Adds a fixed-point tensor as its raw integers (element type: T's raw_type, e.g. int8
+  /// for fixed<1, 7>) with its shape. The format itself is not recorded: store it beside
+  /// (e.g. as a text or integer section), and read back with get_tensor<T>.
+  template <class T>
+    requires(fixed_point<std::remove_const_t<T>> &&
+             archive_element<typename std::remove_const_t<T>::raw_type>)
+  archive& put(std::string name, tensor_view<T> t) {
+    std::vector<typename std::remove_const_t<T>::raw_type> raw(t.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = t[i].raw();
+    return put(std::move(name), raw, t.shape());
+  }
+  template <fixed_point T>
+    requires archive_element<typename T::raw_type>
+  archive& put(std::string name, const tensor<T>& t) {
+    return put(std::move(name), t.view());
+  }
   /// Adds a single value (shape {1}).
   template <archive_element T>
   archive& put_scalar(std::string name, T value) {
@@ -270,20 +286,41 @@ class archive {
     expect<T>(name, out.size());
     detail::load_le_array(at(name).data.data(), out.size(), out.data());
   }
-  /// Section `name` as a tensor of its stored shape (T float or double).
-  template <class T>
-    requires(std::same_as<T, float> || std::same_as<T, double>)
+  /// Section `name` as a tensor of its stored shape: T float or double, or a fixed-point
+  /// type whose raw integers the section holds (its element type must be T's raw_type, and
+  /// every raw value within T's range, else `format_error`).
+  template <tensor_element T>
   [[nodiscard]] tensor<T> get_tensor(std::string_view name) const {
-    const auto& s = typed<T>(name);
-    tensor<T> out(s.info.shape);
-    detail::load_le_array(s.data.data(), out.size(), out.data());
-    return out;
+    if constexpr (fixed_point<T>) {
+      using raw_type = typename T::raw_type;
+      const auto& s = typed<raw_type>(name);
+      std::vector<raw_type> raw(s.info.count());
+      detail::load_le_array(s.data.data(), raw.size(), raw.data());
+      tensor<T> out(s.info.shape);
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] < T::raw_min || raw[i] > T::raw_max) {
+          fail("section '" + s.info.name + "' holds the raw value " + std::to_string(raw[i]) +
+               " at index " + std::to_string(i) + ", outside the format's range [" +
+               std::to_string(T::raw_min) + ", " + std::to_string(T::raw_max) + "]");
+        }
+        out[i] = T::from_raw(raw[i]);
+      }
+      return out;
+    } else {
+      const auto& s = typed<T>(name);
+      tensor<T> out(s.info.shape);
+      detail::load_le_array(s.data.data(), out.size(), out.data());
+      return out;
+    }
   }
   /// Section `name` as a tensor, which must have shape `expected`.
-  template <class T>
-    requires(std::same_as<T, float> || std::same_as<T, double>)
+  template <tensor_element T>
   [[nodiscard]] tensor<T> get_tensor(std::string_view name, const fxp::shape& expected) const {
-    expect<T>(name, expected);
+    if constexpr (fixed_point<T>) {
+      expect<typename T::raw_type>(name, expected);
+    } else {
+      expect<T>(name, expected);
+    }
     return get_tensor<T>(name);
   }
   /// The single value of section `name`.
