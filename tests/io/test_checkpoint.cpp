@@ -332,7 +332,16 @@ TEST_CASE("checkpoint: a save that fails midway leaves the old file and no tempo
       fxp::io::write_file_atomically(file, [&](fxp::io::output_file& out) {
         big.write([&](std::span<const std::byte> b) {
           out.write(b);
-          if (++pieces == 2) throw std::runtime_error("injected failure");
+          if (++pieces == 2) {
+            // Midway: the old file and a temporary beside it, in the same directory.
+            auto names = dir.files();
+            std::sort(names.begin(), names.end());
+            REQUIRE(names.size() == 2);
+            CHECK(names[0].rfind(".run.fxp.tmp.", 0) == 0);
+            CHECK(names[1] == "run.fxp");
+            CHECK(out.bytes_written() > 0);
+            throw std::runtime_error("injected failure");
+          }
         });
       });
     });
