@@ -2,14 +2,12 @@
 // independent minimisation written here (per-cell integrals with the C library's erfc and
 // exp, a dense scan instead of golden-section search), the closed-form MSE against numeric
 // integration, the SQNR lines, the Q-format rule, and the constexpr elementary functions.
-#include <fxp/core/core.hpp>
-#include <fxp/quant/quant.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <fxp/core/core.hpp>
+#include <fxp/quant/quant.hpp>
 #include <type_traits>
 
 using namespace fxp::quant;
@@ -47,16 +45,19 @@ const double pi = std::acos(-1.0);
 
 double density(D d, double x) {
   switch (d) {
-    case D::gaussian: return std::exp(-x * x / 2) / std::sqrt(2 * pi);
-    case D::laplacian: return std::exp(-std::sqrt(2.0) * std::fabs(x)) / std::sqrt(2.0);
-    case D::uniform: return std::fabs(x) <= std::sqrt(3.0) ? 1 / (2 * std::sqrt(3.0)) : 0.0;
+    case D::gaussian:
+      return std::exp(-x * x / 2) / std::sqrt(2 * pi);
+    case D::laplacian:
+      return std::exp(-std::sqrt(2.0) * std::fabs(x)) / std::sqrt(2.0);
+    case D::uniform:
+      return std::fabs(x) <= std::sqrt(3.0) ? 1 / (2 * std::sqrt(3.0)) : 0.0;
   }
   return 0;
 }
 
 long double bounded_cell(D d, double a, double b, double c) {
-  constexpr double node[5] = {-0.9061798459386640, -0.5384693101056831, 0.0,
-                              0.5384693101056831, 0.9061798459386640};
+  constexpr double node[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831,
+                              0.9061798459386640};
   constexpr double weight[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
                                 0.4786286704993665, 0.2369268850561891};
   if (d == D::uniform) {  // piecewise polynomial: exact
@@ -84,7 +85,8 @@ double last_cell(D d, double a, double c) {
     const double phi = std::exp(-a * a / 2) / std::sqrt(2 * pi);
     return (1 + c * c) * 0.5 * std::erfc(a / std::sqrt(2.0)) + (a - 2 * c) * phi;
   }
-  if (d == D::laplacian) {  // d/dx of -e^{-l x} [ (x-c)^2/l + 2(x-c)/l^2 + 2/l^3 ] = (x-c)^2 e^{-l x}
+  if (d ==
+      D::laplacian) {  // d/dx of -e^{-l x} [ (x-c)^2/l + 2(x-c)/l^2 + 2/l^3 ] = (x-c)^2 e^{-l x}
     const double l = std::sqrt(2.0);
     const double u = a - c;
     return l / 2 * std::exp(-l * a) * (u * u / l + 2 * u / (l * l) + 2 / (l * l * l));
@@ -99,7 +101,8 @@ double reference_mse(D d, int bits, double step) {
     sum += bounded_cell(d, static_cast<double>(k - 1) * step, static_cast<double>(k) * step,
                         (static_cast<double>(k) - 0.5) * step);
   }
-  sum += last_cell(d, static_cast<double>(cells - 1) * step, (static_cast<double>(cells) - 0.5) * step);
+  sum += last_cell(d, static_cast<double>(cells - 1) * step,
+                   (static_cast<double>(cells) - 0.5) * step);
   return static_cast<double>(2 * sum);
 }
 
@@ -124,7 +127,10 @@ double compute_reference_step(D d, int bits) {
   const double r = (std::sqrt(5.0) - 1) / 2;
   for (int i = 0; i < 60; ++i) {
     const double x1 = b - r * (b - a), x2 = a + r * (b - a);
-    if (f(x1) <= f(x2)) b = x2; else a = x1;
+    if (f(x1) <= f(x2))
+      b = x2;
+    else
+      a = x1;
   }
   return std::exp((a + b) / 2) / cells;
 }
@@ -187,7 +193,8 @@ TEST_CASE("optimal steps and SQNRs match PAPERS.md to 3 significant digits", "[q
 TEST_CASE("the uniform quantizer of uniform data has step 2 sqrt(3) / 2^b and 6.02 dB/bit",
           "[quant][design]") {
   for (int b = 1; b <= max_design_bits; ++b) {
-    CHECK(optimal_step(D::uniform, b) == Approx(2 * std::sqrt(3.0) / std::ldexp(1.0, b)).epsilon(1e-8));
+    CHECK(optimal_step(D::uniform, b) ==
+          Approx(2 * std::sqrt(3.0) / std::ldexp(1.0, b)).epsilon(1e-8));
     CHECK(sqnr_db(D::uniform, b) == Approx(20 * std::log10(2.0) * b).epsilon(1e-9));
   }
 }
@@ -251,7 +258,11 @@ TEST_CASE("SQNR lines are the least-squares fits of the design SQNRs", "[quant][
       double n = 0, sb = 0, ss = 0, sbb = 0, sbs = 0;
       for (int b = lo; b <= hi; ++b) {
         const double s = -10 * std::log10(reference_mse(d, b, reference_step(d, b)));
-        n += 1; sb += b; ss += s; sbb += b * b; sbs += b * s;
+        n += 1;
+        sb += b;
+        ss += s;
+        sbb += b * b;
+        sbs += b * s;
       }
       const double kappa = (n * sbs - sb * ss) / (n * sbb - sb * sb);
       const double offset = (ss - kappa * sb) / n;
@@ -262,7 +273,8 @@ TEST_CASE("SQNR lines are the least-squares fits of the design SQNRs", "[quant][
     }
   }
   constexpr sqnr_line u = fit_sqnr_line(D::uniform);
-  static_assert(u.kappa_db > 6.0205 && u.kappa_db < 6.0207 && u.offset_db > -1e-6 && u.offset_db < 1e-6);
+  static_assert(u.kappa_db > 6.0205 && u.kappa_db < 6.0207 && u.offset_db > -1e-6 &&
+                u.offset_db < 1e-6);
   constexpr sqnr_line g = fit_sqnr_line(D::gaussian, 4, 12);
   static_assert(g.kappa_db > 5.3 && g.kappa_db < 5.5);
   // One bit-width: the local slope through its point.
@@ -293,7 +305,8 @@ TEST_CASE("the Q-format rule n = -ceil(log2(sigma step)) on known inputs", "[qua
   // A product exactly on a power of two: sigma * step = 2^-6 gives 6 fractional bits.
   const double sigma = std::ldexp(1.0, -6) / optimal_step(D::gaussian, 8);
   const double s = sigma * optimal_step(D::gaussian, 8);
-  CHECK(optimal_format(8, sigma, D::gaussian).frac_bits == -static_cast<int>(std::ceil(std::log2(s))));
+  CHECK(optimal_format(8, sigma, D::gaussian).frac_bits ==
+        -static_cast<int>(std::ceil(std::log2(s))));
   CHECK_THROWS_AS(optimal_format(8, 0.0, D::gaussian), std::domain_error);
 }
 
@@ -317,7 +330,8 @@ TEST_CASE("q_format::quantize is fxp::fixed's nearest-and-saturate", "[quant][fo
 TEST_CASE("constexpr elementary functions agree with the C library", "[quant][math]") {
   namespace m = fxp::quant::detail;
   for (double x = -700; x < 700; x += 0.731) CHECK(m::exp(x) == Approx(std::exp(x)).epsilon(4e-15));
-  for (double x = -0.5; x < 0.5; x += 0.0137) CHECK(m::expm1(x) == Approx(std::expm1(x)).epsilon(4e-15));
+  for (double x = -0.5; x < 0.5; x += 0.0137)
+    CHECK(m::expm1(x) == Approx(std::expm1(x)).epsilon(4e-15));
   for (double x = 1e-300; x < 1e300; x *= 7.3) {
     CHECK(m::log(x) == Approx(std::log(x)).epsilon(1e-15).margin(1e-15));
     CHECK(m::sqrt(x) == Approx(std::sqrt(x)).epsilon(1e-15));

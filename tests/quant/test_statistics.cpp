@@ -1,11 +1,9 @@
 // Statistics of synthetic data from fixed seeds, the batch accumulator, and the two
 // comparison formats (max-range, measured-SQNR search) on crafted data.
+#include <catch2/catch.hpp>
+#include <cmath>
 #include <fxp/quant/quant.hpp>
 #include <fxp/tensor/container.hpp>
-
-#include <catch2/catch.hpp>
-
-#include <cmath>
 #include <random>
 #include <vector>
 
@@ -24,9 +22,15 @@ std::vector<double> sample(D d, std::size_t n, double mean, double sigma, std::u
   for (double& x : v) {
     double z = 0;
     switch (d) {
-      case D::gaussian: z = normal(gen); break;
-      case D::uniform: z = std::sqrt(3.0) * unit(gen); break;
-      case D::laplacian: z = sign(gen) ? expo(gen) : -expo(gen); break;
+      case D::gaussian:
+        z = normal(gen);
+        break;
+      case D::uniform:
+        z = std::sqrt(3.0) * unit(gen);
+        break;
+      case D::laplacian:
+        z = sign(gen) ? expo(gen) : -expo(gen);
+        break;
     }
     x = mean + sigma * z;
   }
@@ -66,7 +70,7 @@ TEST_CASE("statistics of Gaussian, Laplacian and uniform samples", "[quant][stat
     CHECK(s.max_abs == std::max(std::fabs(s.min), std::fabs(s.max)));
     // The Laplacian scale: E|x - mean| = sigma/sqrt(2) (Laplacian), sigma sqrt(2/pi)
     // (Gaussian), sigma sqrt(3)/2 (uniform); 5 standard errors, each below sigma/sqrt(n).
-    const double expected_mad = sigma * (d == D::laplacian ? 1 / std::sqrt(2.0)
+    const double expected_mad = sigma * (d == D::laplacian  ? 1 / std::sqrt(2.0)
                                          : d == D::gaussian ? std::sqrt(2 / std::acos(-1.0))
                                                             : std::sqrt(3.0) / 2);
     CHECK(std::fabs(s.mean_abs_deviation - expected_mad) < 5 * sigma / std::sqrt(double(n)));
@@ -122,8 +126,7 @@ TEST_CASE("statistics accept tensors, floats and braced lists", "[quant][statist
   CHECK(compute_statistics(std::vector<double>{2.0, 2.0}).best_fit == D::gaussian);  // no spread
 }
 
-TEST_CASE("max-range format: the most fractional bits with nothing saturating",
-          "[quant][format]") {
+TEST_CASE("max-range format: the most fractional bits with nothing saturating", "[quant][format]") {
   // 8 bits, F = 7: the raw range is [-128, 127] and x rounds to nearest (ties up), so a
   // value saturates only from 127.5 / 128 = 0.99609375 up and below -128.5 / 128.
   CHECK(max_range_format(8, -0.9, 0.7) == q_format{8, 1, 7});
@@ -201,5 +204,6 @@ TEST_CASE("measured SQNR of two ranges", "[quant][model]") {
   // Quantizing with a format: the noise is the format's rounding.
   const q_format f{4, 1, 3};
   CHECK(measured_sqnr_db(ref, f) ==
-        Approx(measured_sqnr_db(ref, std::vector<double>{f.quantize(1.0), f.quantize(-2.0), f.quantize(3.0)})));
+        Approx(measured_sqnr_db(
+            ref, std::vector<double>{f.quantize(1.0), f.quantize(-2.0), f.quantize(3.0)})));
 }

@@ -157,9 +157,9 @@ struct slot {
   std::size_t index;  // in the caller's array
   double cost;
   double kappa;
-  double alpha;       // its bits in the relaxation at mu = 1: b(mu) = alpha + 10 log10(mu) / kappa
+  double alpha;  // its bits in the relaxation at mu = 1: b(mu) = alpha + 10 log10(mu) / kappa
   double noise_per_mu;  // cost / kappa: an interior term's noise is this / mu
-  double weight;      // 10 cost / kappa: d(cost of the term) / d log10(mu) while interior
+  double weight;        // 10 cost / kappa: d(cost of the term) / d log10(mu) while interior
   int lo;
   int hi;
 };
@@ -198,7 +198,8 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
   p.terms = terms;
   for (std::size_t i = 0; i < N; ++i) {
     const term& t = terms[i];
-    require(t.cost >= 0 && t.cost < 1e300, "fxp::quant::allocate: a term's cost must be finite and >= 0");
+    require(t.cost >= 0 && t.cost < 1e300,
+            "fxp::quant::allocate: a term's cost must be finite and >= 0");
     require(t.kappa_db > 0 && t.kappa_db < 1e6,
             "fxp::quant::allocate: a term's kappa_db must be positive and finite");
     require(t.offset_db > -1e6 && t.offset_db < 1e6,
@@ -218,8 +219,14 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
     if (terms[i].cost > 0) {
       const term& t = terms[i];
       const double log10_ratio = log10(t.cost / t.kappa_db);
-      slot s{i, t.cost, t.kappa_db, (-10.0 * log10_ratio - t.offset_db) / t.kappa_db,
-             t.cost / t.kappa_db, 10.0 * t.cost / t.kappa_db, t.min_bits, t.max_bits};
+      slot s{i,
+             t.cost,
+             t.kappa_db,
+             (-10.0 * log10_ratio - t.offset_db) / t.kappa_db,
+             t.cost / t.kappa_db,
+             10.0 * t.cost / t.kappa_db,
+             t.min_bits,
+             t.max_bits};
       std::size_t at = p.m;
       while (at > 0 && p.slots[at - 1].cost < s.cost) {
         p.slots[at] = p.slots[at - 1];
@@ -241,9 +248,9 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
       breakpoint bp{pow10(log10_mu), log10_mu, k, e == 0};
       std::size_t at = p.point_count;
       // Insertion sort; at equal mu an entry goes before a leave, so lo == hi stays clamped.
-      while (at > 0 && (p.points[at - 1].log10_mu > bp.log10_mu ||
-                        (p.points[at - 1].log10_mu == bp.log10_mu && !p.points[at - 1].enter &&
-                         bp.enter))) {
+      while (at > 0 &&
+             (p.points[at - 1].log10_mu > bp.log10_mu ||
+              (p.points[at - 1].log10_mu == bp.log10_mu && !p.points[at - 1].enter && bp.enter))) {
         p.points[at] = p.points[at - 1];
         --at;
       }
@@ -301,8 +308,7 @@ struct walk_state {
 
 // Minimise the suffix's cost with its noise <= budget (primal bound).
 template <std::size_t N>
-constexpr relaxation relax_noise(const problem<N>& p, std::size_t s, double budget,
-                                 double slack) {
+constexpr relaxation relax_noise(const problem<N>& p, std::size_t s, double budget, double slack) {
   const double allowed = budget + slack;
   if (p.noise_hi[s] > allowed) return {false, infinity, infinity, infinity};
   if (p.noise_lo[s] <= allowed) return {true, -infinity, p.cost_lo[s], p.noise_lo[s]};
@@ -313,8 +319,8 @@ constexpr relaxation relax_noise(const problem<N>& p, std::size_t s, double budg
     if (w.clamped_noise + (w.interior > 0 ? w.interior_noise_per_mu / bp.mu : 0.0) <= allowed) {
       if (w.interior == 0) return {true, bp.log10_mu, w.clamped_cost, w.clamped_noise};
       const double log10_mu = log10(w.interior_noise_per_mu / (allowed - w.clamped_noise));
-      return {true, log10_mu,
-              w.clamped_cost + w.interior_alpha_cost + w.interior_weight * log10_mu, allowed};
+      return {true, log10_mu, w.clamped_cost + w.interior_alpha_cost + w.interior_weight * log10_mu,
+              allowed};
     }
     w.pass(p, bp);
   }
@@ -323,8 +329,7 @@ constexpr relaxation relax_noise(const problem<N>& p, std::size_t s, double budg
 
 // Minimise the suffix's noise with its cost <= budget (dual bound).
 template <std::size_t N>
-constexpr relaxation relax_cost(const problem<N>& p, std::size_t s, double budget,
-                                double slack) {
+constexpr relaxation relax_cost(const problem<N>& p, std::size_t s, double budget, double slack) {
   const double allowed = budget + slack + 1e-300;
   if (p.cost_lo[s] > allowed) return {false, -infinity, infinity, infinity};
   if (p.cost_hi[s] <= allowed) return {true, infinity, p.cost_hi[s], p.noise_hi[s]};
@@ -479,7 +484,8 @@ constexpr allocation<N> finish(const problem<N>& p, const search<N>& s, const re
   for (std::size_t k = 0; k < p.m; ++k) {
     plan.terms[p.slots[k].index].continuous_bits = relaxed_bits(p, k, root.log10_mu);
   }
-  for (std::size_t i = 0; i < N; ++i) plan.continuous_cost += p.terms[i].cost * plan.terms[i].continuous_bits;
+  for (std::size_t i = 0; i < N; ++i)
+    plan.continuous_cost += p.terms[i].cost * plan.terms[i].continuous_bits;
   plan.predicted_sqnr_db = -10.0 * log10(noise);
   return plan;
 }
@@ -611,7 +617,8 @@ template <std::size_t N>
 [[nodiscard]] constexpr double predicted_sqnr_db(const std::array<term, N>& terms,
                                                  const std::array<int, N>& bits) {
   double noise = 0.0;
-  for (std::size_t i = 0; i < N; ++i) noise += detail::pow10(-term_sqnr_db(terms[i], bits[i]) / 10.0);
+  for (std::size_t i = 0; i < N; ++i)
+    noise += detail::pow10(-term_sqnr_db(terms[i], bits[i]) / 10.0);
   return -10.0 * detail::log10(noise);
 }
 

@@ -10,8 +10,9 @@ namespace fxp::quant {
 
 /// A range of values explicitly convertible to double.
 template <class R>
-concept real_range = std::ranges::input_range<R> &&
-                     requires(std::ranges::range_reference_t<R> x) { static_cast<double>(x); };
+concept real_range = std::ranges::input_range<R> && requires(std::ranges::range_reference_t<R> x) {
+  static_cast<double>(x);
+};
 
 /// A real_range that can be traversed more than once (the statistics take two passes over
 /// each batch, for the exact mean before the deviations from it).

@@ -13,15 +13,18 @@ namespace fxp::quant {
 enum class distribution { uniform, gaussian, laplacian };
 
 /// The distributions in the order of the enum, for loops over all three.
-inline constexpr distribution all_distributions[] = {
-    distribution::uniform, distribution::gaussian, distribution::laplacian};
+inline constexpr distribution all_distributions[] = {distribution::uniform, distribution::gaussian,
+                                                     distribution::laplacian};
 
 /// The lower-case name of `d` ("uniform", "gaussian", "laplacian").
 [[nodiscard]] constexpr std::string_view to_string(distribution d) noexcept {
   switch (d) {
-    case distribution::uniform: return "uniform";
-    case distribution::gaussian: return "gaussian";
-    case distribution::laplacian: return "laplacian";
+    case distribution::uniform:
+      return "uniform";
+    case distribution::gaussian:
+      return "gaussian";
+    case distribution::laplacian:
+      return "laplacian";
   }
   return "unknown";
 }

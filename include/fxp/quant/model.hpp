@@ -101,7 +101,8 @@ template <real_range R, real_range A>
   const auto a_end = std::ranges::end(approximation);
   for (auto&& v : reference) {
     if (a == a_end) {
-      throw std::domain_error("fxp::quant::measured_sqnr_db: the approximation is shorter than the reference");
+      throw std::domain_error(
+          "fxp::quant::measured_sqnr_db: the approximation is shorter than the reference");
     }
     const auto r = static_cast<double>(v);
     const double e = r - static_cast<double>(*a);
@@ -110,7 +111,8 @@ template <real_range R, real_range A>
     ++a;
   }
   if (a != a_end) {
-    throw std::domain_error("fxp::quant::measured_sqnr_db: the approximation is longer than the reference");
+    throw std::domain_error(
+        "fxp::quant::measured_sqnr_db: the approximation is longer than the reference");
   }
   if (noise == 0) return std::numeric_limits<double>::infinity();
   return 10.0 * std::log10(signal / noise);

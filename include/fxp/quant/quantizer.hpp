@@ -103,9 +103,8 @@ namespace detail {
 [[nodiscard]] constexpr double uniform_mse(long long cells, double step) noexcept {
   constexpr double a = sqrt3;
   const double ratio = a / step;
-  const long long whole = ratio >= static_cast<double>(cells - 1)
-                              ? cells - 1
-                              : static_cast<long long>(ratio);
+  const long long whole =
+      ratio >= static_cast<double>(cells - 1) ? cells - 1 : static_cast<long long>(ratio);
   const double m = static_cast<double>(whole);
   const double gap = a - (m + 0.5) * step;
   const double half = 0.5 * step;
@@ -122,13 +121,18 @@ namespace detail {
 /// \param bits 1 <= bits <= 31
 /// \param step the quantizer step per unit standard deviation, > 0
 [[nodiscard]] constexpr double quantizer_mse(distribution d, int bits, double step) {
-  if (bits < 1 || bits > 31) detail::throw_domain_error("fxp::quant::quantizer_mse: bits must be between 1 and 31");
-  if (!(step > 0)) detail::throw_domain_error("fxp::quant::quantizer_mse: the step must be positive");
+  if (bits < 1 || bits > 31)
+    detail::throw_domain_error("fxp::quant::quantizer_mse: bits must be between 1 and 31");
+  if (!(step > 0))
+    detail::throw_domain_error("fxp::quant::quantizer_mse: the step must be positive");
   const long long cells = 1LL << (bits - 1);
   switch (d) {
-    case distribution::uniform: return detail::uniform_mse(cells, step);
-    case distribution::laplacian: return detail::laplacian_mse(cells, step);
-    case distribution::gaussian: break;
+    case distribution::uniform:
+      return detail::uniform_mse(cells, step);
+    case distribution::laplacian:
+      return detail::laplacian_mse(cells, step);
+    case distribution::gaussian:
+      break;
   }
   return cells <= 16 ? detail::gaussian_mse_cells(cells, step)
                      : detail::gaussian_mse_asymptotic(cells, step);
@@ -208,9 +212,12 @@ inline constexpr std::array<quantizer_design, max_design_bits> design_table_v =
   }
   const auto row = static_cast<std::size_t>(bits - 1);
   switch (d) {
-    case distribution::uniform: return design_table_v<distribution::uniform>[row];
-    case distribution::laplacian: return design_table_v<distribution::laplacian>[row];
-    case distribution::gaussian: break;
+    case distribution::uniform:
+      return design_table_v<distribution::uniform>[row];
+    case distribution::laplacian:
+      return design_table_v<distribution::laplacian>[row];
+    case distribution::gaussian:
+      break;
   }
   return design_table_v<distribution::gaussian>[row];
 }

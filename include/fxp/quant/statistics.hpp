@@ -127,36 +127,35 @@ class statistics_accumulator {
 };
 
 inline statistics statistics_accumulator::result() const {
-    statistics s;
-    s.count = count_;
-    if (count_ == 0) return s;
-    const auto n = static_cast<double>(count_);
-    s.mean = mean_;
-    s.stddev = std::sqrt(m2_ / n);
-    s.min = min_;
-    s.max = max_;
-    s.max_abs = std::fmax(std::fabs(min_), std::fabs(max_));
-    s.mean_abs_deviation = abs_deviation_sum_ / n;
-    constexpr double pi = 3.14159265358979323846;
-    const double half_width = std::fmax(max_ - mean_, mean_ - min_);
-    // A density of zero spread is degenerate (infinite likelihood): reported, never chosen.
-    auto ll = [](double spread, double value) {
-      return spread > 0 ? value : std::numeric_limits<double>::infinity();
-    };
-    s.log_likelihood[static_cast<std::size_t>(distribution::uniform)] =
-        ll(half_width, -std::log(2.0 * half_width));
-    s.log_likelihood[static_cast<std::size_t>(distribution::gaussian)] =
-        ll(s.stddev, -0.5 * std::log(2.0 * pi * std::exp(1.0) * s.stddev * s.stddev));
-    s.log_likelihood[static_cast<std::size_t>(distribution::laplacian)] =
-        ll(s.mean_abs_deviation, -std::log(2.0 * std::exp(1.0) * s.mean_abs_deviation));
-    if (s.stddev > 0 && s.mean_abs_deviation > 0) {
-      for (distribution d : all_distributions) {
-        if (s.log_likelihood_of(d) > s.log_likelihood_of(s.best_fit)) s.best_fit = d;
-      }
+  statistics s;
+  s.count = count_;
+  if (count_ == 0) return s;
+  const auto n = static_cast<double>(count_);
+  s.mean = mean_;
+  s.stddev = std::sqrt(m2_ / n);
+  s.min = min_;
+  s.max = max_;
+  s.max_abs = std::fmax(std::fabs(min_), std::fabs(max_));
+  s.mean_abs_deviation = abs_deviation_sum_ / n;
+  constexpr double pi = 3.14159265358979323846;
+  const double half_width = std::fmax(max_ - mean_, mean_ - min_);
+  // A density of zero spread is degenerate (infinite likelihood): reported, never chosen.
+  auto ll = [](double spread, double value) {
+    return spread > 0 ? value : std::numeric_limits<double>::infinity();
+  };
+  s.log_likelihood[static_cast<std::size_t>(distribution::uniform)] =
+      ll(half_width, -std::log(2.0 * half_width));
+  s.log_likelihood[static_cast<std::size_t>(distribution::gaussian)] =
+      ll(s.stddev, -0.5 * std::log(2.0 * pi * std::exp(1.0) * s.stddev * s.stddev));
+  s.log_likelihood[static_cast<std::size_t>(distribution::laplacian)] =
+      ll(s.mean_abs_deviation, -std::log(2.0 * std::exp(1.0) * s.mean_abs_deviation));
+  if (s.stddev > 0 && s.mean_abs_deviation > 0) {
+    for (distribution d : all_distributions) {
+      if (s.log_likelihood_of(d) > s.log_likelihood_of(s.best_fit)) s.best_fit = d;
     }
-    return s;
   }
-
+  return s;
+}
 
 /// The statistics of one range of values (a tensor, a vector of floats, ...), exactly: a
 /// single batch, so the mean absolute deviation is about the mean itself.
