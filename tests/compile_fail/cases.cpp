@@ -37,6 +37,15 @@ constexpr fixed<4, 4, stochastic> x(0.3);  // random bits are never a constant e
 constexpr fixed<4, 4, nearest, checked> x(100.0);
 #elif defined(FXP_CASE_DIVIDE_BY_ZERO_CONSTEXPR)
 constexpr auto x = divide<fixed<8, 8>>(fixed<4, 4>(1), fixed<4, 4>(0));
+#elif defined(FXP_CASE_ALLOCATE_UNREACHABLE_CONSTEXPR)
+#include <fxp/quant/quant.hpp>
+// One term of at most 4 bits reaches 24 dB: a 60 dB target has no plan.
+constexpr auto plan = fxp::quant::allocate(std::array{fxp::quant::term{100, 6.0, 0.0, 1, 4}}, 60.0);
+#elif defined(FXP_CASE_ALLOCATE_WITHIN_TOO_SMALL_CONSTEXPR)
+#include <fxp/quant/quant.hpp>
+// Two bits at a cost of 100 each need a budget of 200.
+constexpr auto plan =
+    fxp::quant::allocate_within(std::array{fxp::quant::term{100, 6.0, 0.0, 2, 8}}, 150.0);
 #else
 #error "unknown case"
 #endif

@@ -567,9 +567,8 @@ template <std::size_t N>
   const double best_noise = p.fixed_noise + p.noise_hi[0];
   if (best_noise > limit) {
     if (std::is_constant_evaluated()) {
-      detail::report_error(
-          "fxp::quant::allocate: the target SQNR is not reachable even with every term at "
-          "its max_bits");
+      // One line, so that the compiler's quote of the call shows the whole message.
+      detail::report_error("fxp::quant::allocate: target SQNR unreachable at max_bits");
     }
     detail::throw_unreachable(target_sqnr_db, -10.0 * detail::log10(best_noise));
   }
@@ -597,9 +596,7 @@ template <std::size_t N>
   const detail::problem<N> p = detail::prepare(terms);
   if (p.cost_lo[0] > size_budget) {
     if (std::is_constant_evaluated()) {
-      detail::report_error(
-          "fxp::quant::allocate_within: the size budget is below the smallest size (every "
-          "term at its min_bits)");
+      detail::report_error("fxp::quant::allocate_within: size budget below min_bits");
     }
     detail::throw_over_budget(size_budget, p.cost_lo[0]);
   }
