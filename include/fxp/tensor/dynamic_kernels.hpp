@@ -1,0 +1,361 @@
+#pragma once
+/// \file
+/// The kernels on qtensors, whose formats are run-time values: quantize, dequantize,
+/// requantize, fake_quantize, matmul, conv2d and its two backward products.
+///
+/// How a run-time format reaches the arithmetic: the products run on the carriers (raw
+/// integers as fixed<8, 0>, ufixed<8, 0>, fixed<16, 0>) through the compile-time kernels of
+/// that storage width, which return the exact integer sums; the format enters only in the
+/// epilogue, as a shift (the sums' fractional bits minus the output's) and the output's raw
+/// bounds. So the code instantiated depends on the storage widths and the five rounding
+/// policies, never on a format, and the bits are those of the compile-time kernels for the
+/// same formats: the same policy tags decide from the same discarded bits, and element i of
+/// a random result draws word i of its key.
+///
+/// Run-time formats saturate (no wrap, no checked): every result counts the elements it
+/// clamped (qtensor::saturations), the telemetry of a fixed-point layer.
+
+#include <algorithm>  // std::min, std::max
+#include <atomic>     // saturation counts summed over the pool's tasks
+#include <cmath>      // std::isnan, std::isinf on inputs
+#include <cstddef>    // std::size_t
+#include <cstdint>    // raw values, sums, words
+#include <cstring>    // std::memcpy of float bits
+#include <stdexcept>  // std::invalid_argument, std::domain_error
+#include <string>     // messages
+#include <vector>     // the exact sums
+
+#include "../core/dynamic_format.hpp"
+#include "../core/random.hpp"
+#include "../simd/conv.hpp"
+#include "../simd/detail/gemm_round.hpp"
+#include "../simd/gemm.hpp"
+#include "container.hpp"
+#include "expression.hpp"
+#include "kernels.hpp"
+#include "qtensor.hpp"
+
+namespace fxp {
+
+namespace detail {
+
+/// The raw value of format `out` for the exact value v * 2^-shift, rounded by Round with
+/// random word `word`, saturated into the format's bounds; `clamped` counts a saturation.
+template <rounding_policy Round>
+[[nodiscard, gnu::always_inline]] inline std::int64_t round_into(std::int64_t v, int shift,
+                                                                 std::int64_t lo, std::int64_t hi,
+                                                                 std::uint32_t word,
+                                                                 std::uint64_t& clamped) noexcept {
+  const int128 q = round_shifted<Round>(v, shift, word);
+  if (q < lo) {
+    ++clamped;
+    return lo;
+  }
+  if (q > hi) {
+    ++clamped;
+    return hi;
+  }
+  return static_cast<std::int64_t>(q);
+}
+
+/// An exact value v * 2^-shift, v an integer.
+struct scaled_value {
+  std::int64_t v;
+  int shift;
+};
+
+/// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
+/// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
+/// pool. Returns the number of clamped elements.
+/// \param input a function of the flat index giving its scaled_value
+template <class Input>
+std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
+                        const Input& input) {
+  const dynamic_format f = out.format();
+  const std::int64_t lo = f.raw_min();
+  const std::int64_t hi = f.raw_max();
+  std::atomic<std::uint64_t> total{0};
+  out.visit([&](auto* dst) {
+    using carrier = std::remove_cvref_t<decltype(*dst)>;
+    using raw_type = typename carrier::raw_type;
+    with_rounding(mode, [&]<class Round>() {
+      for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
+        constexpr std::size_t chunk = 1024;
+        std::uint32_t words[deterministic_rounding<Round> ? 1 : chunk];
+        std::uint64_t clamped = 0;
+        for (std::size_t c = 0; c < count; c += chunk) {
+          const std::size_t n = std::min(chunk, count - c);
+          if constexpr (!deterministic_rounding<Round>) {
+            simd::detail::fill_words(key, first + c, n, words);
+          }
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t i = first + c + j;
+            const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
+            const scaled_value x = input(i);
+            dst[i] = carrier::from_raw(
+                static_cast<raw_type>(round_into<Round>(x.v, x.shift, lo, hi, word, clamped)));
+          }
+        }
+        total += clamped;
+      });
+    });
+  });
+  return total.load();
+}
+
+/// A float as m * 2^e with m a signed integer of at most 24 bits (exact; x finite).
+struct float_parts {
+  std::int64_t m;
+  int e;
+};
+[[nodiscard]] inline float_parts split_float(float x) noexcept {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const int biased = static_cast<int>((bits >> 23) & 0xFFu);
+  std::int64_t m = bits & 0x7FFFFFu;
+  int e = -149;  // subnormals: m * 2^-149
+  if (biased != 0) {
+    m |= 0x800000;
+    e = biased - 150;
+  }
+  return {(bits >> 31) != 0 ? -m : m, e};
+}
+
+/// Throws unless a run-time kernel may multiply operands of format f: at most 16 bits
+/// (15 unsigned), so that the exact sums fit the carriers' integer kernels.
+inline void require_operand(const char* who, const char* what, dynamic_format f) {
+  if (f.bits > (f.is_signed ? 16 : 15)) {
+    throw std::invalid_argument(std::string(who) + ": " + what + " has format " + f.to_string() +
+                                "; products take operands of at most 16 bits (15 unsigned)");
+  }
+}
+
+/// Calls f(view) with a read-only view of t's raw values as a GEMM operand carrier:
+/// fixed<8, 0>, ufixed<8, 0> or fixed<16, 0> (an unsigned format of 9 to 15 bits has the
+/// same bits as its int16 twin, so it is seen as one: one kernel less per operand).
+template <class F>
+decltype(auto) visit_operand(const qtensor& t, F&& f) {
+  return t.visit_view([&](auto view) -> decltype(auto) {
+    using carrier = typename decltype(view)::value_type;
+    if constexpr (std::is_same_v<carrier, ufixed<16, 0>>) {
+      const auto* p = reinterpret_cast<const fixed<16, 0>*>(view.data());
+      return f(tensor_view<const fixed<16, 0>>(p, view.shape()));
+    } else if constexpr (std::is_same_v<carrier, fixed<32, 0>>) {
+      // require_operand rejected these; keep the instantiations to the three carriers.
+      return f(tensor_view<const fixed<16, 0>>(nullptr, fxp::shape{0}));
+    } else {
+      return f(view);
+    }
+  });
+}
+
+/// The exact integer sums of a product kernel, as raw values of fixed<64, 0>.
+using exact_sum = fixed<64, 0>;
+
+/// Adds bias[index(i)] * 2^(sum_frac - bias.frac) to sums[i]: the bias joins the exact sum
+/// before the one rounding.
+template <class Index>
+void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qtensor& bias,
+              std::size_t bias_count, const Index& index) {
+  if (bias.size() != bias_count) {
+    throw std::invalid_argument(std::string(who) + ": the bias has " +
+                                std::to_string(bias.size()) + " elements, expected " +
+                                std::to_string(bias_count));
+  }
+  const int up = sum_frac - bias.format().frac;
+  if (up < 0 || up > 30) {
+    throw std::invalid_argument(std::string(who) + ": the bias format " +
+                                bias.format().to_string() + " needs 0 to 30 fractional bits " +
+                                "fewer than the products' " + std::to_string(sum_frac));
+  }
+  bias.visit([&](const auto* b) {
+    auto* s = sums.data();
+    for_each_piece(sums.size(), [&](std::size_t first, std::size_t count) {
+      for (std::size_t i = first; i < first + count; ++i) {
+        const std::int64_t add = static_cast<std::int64_t>(b[index(i)].raw()) * (std::int64_t{1} << up);
+        s[i] = exact_sum::from_raw(s[i].raw() + add);
+      }
+    });
+  });
+}
+
+/// out = sums * 2^-shift rounded into `f` (the epilogue of the product kernels).
+[[nodiscard]] inline qtensor round_sums(const tensor<exact_sum>& sums, const fxp::shape& s,
+                                        int sum_frac, dynamic_format f, rounding_mode mode,
+                                        const random_key& key) {
+  qtensor out(s, f);
+  const exact_sum* v = sums.data();
+  const int shift = sum_frac - f.frac;
+  out.set_saturations(round_all(out, mode, key, [v, shift](std::size_t i) {
+    return scaled_value{v[i].raw(), shift};
+  }));
+  return out;
+}
+
+}  // namespace detail
+
+// ---- element-wise conversions ----------------------------------------------------------
+
+/// `x` quantized into format f: element i is `fxp::fixed_cast<T, R>(x[i], gen)` bit for bit
+/// for T the compile-time format of f (saturating) and R the policy of `mode`, gen at
+/// counter i of `key`. Saturated elements are counted (qtensor::saturations).
+/// \throws std::domain_error for a NaN; std::invalid_argument for a format out of range
+template <tensor_like X>
+  requires std::same_as<detail::element_t<X>, float>
+[[nodiscard]] qtensor quantize(const X& x, dynamic_format f, rounding_mode mode,
+                               const random_key& key = {}) {
+  const auto in = detail::read_view(x);
+  qtensor out(in.shape(), f);
+  const float* v = in.data();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (std::isnan(v[i])) {
+      throw std::domain_error("fxp::quantize: element " + std::to_string(i) + " is NaN");
+    }
+  }
+  const std::int64_t big = std::int64_t{1} << 40;  // beyond every run-time format
+  out.set_saturations(detail::round_all(out, mode, key, [&](std::size_t i) {
+    if (std::isinf(v[i])) return detail::scaled_value{v[i] < 0 ? -big : big, 0};
+    const detail::float_parts p = detail::split_float(v[i]);
+    return detail::scaled_value{p.m, -(p.e + f.frac)};  // x * 2^frac = m * 2^-shift
+  }));
+  return out;
+}
+
+/// The values of q as floats, each correctly rounded (exact for formats of up to 24 bits).
+[[nodiscard]] inline tensor<float> dequantize(const qtensor& q) {
+  tensor<float> out(q.shape());
+  const double step = q.format().step();
+  q.visit([&](const auto* src) {
+    float* dst = out.data();
+    detail::for_each_piece(q.size(), [&](std::size_t first, std::size_t count) {
+      // raw * 2^-frac is exact in double (32 bits, |frac| <= 64): one rounding to float.
+      for (std::size_t i = first; i < first + count; ++i) {
+        dst[i] = static_cast<float>(static_cast<double>(src[i].raw()) * step);
+      }
+    });
+  });
+  return out;
+}
+
+/// q requantized into format f: element i is `fxp::fixed_cast<To, R>(q[i], gen)` bit for
+/// bit (To the compile-time twin of f, saturating), gen at counter i of `key`.
+[[nodiscard]] inline qtensor requantize(const qtensor& q, dynamic_format f, rounding_mode mode,
+                                        const random_key& key = {}) {
+  qtensor out(q.shape(), f);
+  q.visit([&](const auto* src) {
+    const int shift = q.format().frac - f.frac;
+    out.set_saturations(detail::round_all(out, mode, key, [src, shift](std::size_t i) {
+      return detail::scaled_value{static_cast<std::int64_t>(src[i].raw()), shift};
+    }));
+  });
+  return out;
+}
+
+/// dequantize(quantize(x, f, mode, key)) in float: the forward pass of quantization-aware
+/// training. Adds the clamped elements to *saturations when given.
+template <tensor_like X>
+  requires std::same_as<detail::element_t<X>, float>
+[[nodiscard]] tensor<float> fake_quantize(const X& x, dynamic_format f, rounding_mode mode,
+                                          const random_key& key = {},
+                                          std::uint64_t* saturations = nullptr) {
+  const qtensor q = quantize(x, f, mode, key);
+  if (saturations != nullptr) *saturations += q.saturations();
+  return dequantize(q);
+}
+
+// ---- products ---------------------------------------------------------------------------
+
+/// C = op(A) op(B) for run-time formats, as fxp::matmul: the exact sums of products (plus
+/// bias[j] on column j when given, aligned exactly), rounded once into `out` by `mode`;
+/// C(i, j) draws word i * n + j of `key`.
+/// \throws std::invalid_argument on ranks or inner dimensions that do not match, an operand
+///         wider than 16 bits, or a bias of the wrong size or format
+[[nodiscard]] inline qtensor matmul(const qtensor& a, const qtensor& b, transpose ta,
+                                    transpose tb, dynamic_format out, rounding_mode mode,
+                                    const random_key& key = {},
+                                    const qtensor* bias_per_column = nullptr) {
+  constexpr const char* who = "fxp::matmul";
+  detail::require_operand(who, "A", a.format());
+  detail::require_operand(who, "B", b.format());
+  out.validate(who);
+  tensor<detail::exact_sum> sums = detail::visit_operand(a, [&](auto va) {
+    return detail::visit_operand(b, [&](auto vb) {
+      return matmul<detail::exact_sum, fxp::truncate>(va, vb, ta, tb);
+    });
+  });
+  const int sum_frac = a.format().frac + b.format().frac;
+  const fxp::shape s = sums.shape();
+  if (bias_per_column != nullptr) {
+    const std::size_t n = s[1];
+    detail::add_bias(who, sums, sum_frac, *bias_per_column, n,
+                     [n](std::size_t i) { return i % n; });
+  }
+  return detail::round_sums(sums, s, sum_frac, out, mode, key);
+}
+
+/// y = conv2d(x, w) (+ bias[c] on output channel c) for run-time formats, as fxp::conv2d:
+/// each output the exact sum of its products rounded once into `out`.
+/// \throws std::invalid_argument on shapes that do not fit, an operand wider than 16 bits,
+///         or a bias of the wrong size or format
+[[nodiscard]] inline qtensor conv2d(const qtensor& x, const qtensor& w, const conv2d_params& p,
+                                    dynamic_format out, rounding_mode mode,
+                                    const random_key& key = {},
+                                    const qtensor* bias_per_channel = nullptr) {
+  constexpr const char* who = "fxp::conv2d";
+  detail::require_operand(who, "the input", x.format());
+  detail::require_operand(who, "the weights", w.format());
+  out.validate(who);
+  tensor<detail::exact_sum> sums = detail::visit_operand(x, [&](auto vx) {
+    return detail::visit_operand(w, [&](auto vw) {
+      return conv2d<detail::exact_sum, fxp::truncate>(vx, vw, p);
+    });
+  });
+  const int sum_frac = x.format().frac + w.format().frac;
+  const fxp::shape s = sums.shape();
+  if (bias_per_channel != nullptr) {
+    const std::size_t channels = s[1];
+    const std::size_t pixels = s[2] * s[3];
+    detail::add_bias(who, sums, sum_frac, *bias_per_channel, channels,
+                     [=](std::size_t i) { return (i / pixels) % channels; });
+  }
+  return detail::round_sums(sums, s, sum_frac, out, mode, key);
+}
+
+/// The input gradient of y = conv2d(x, w) for run-time formats: dx (shape `input`) from w
+/// and dy, each element's exact sum rounded once into `out`.
+[[nodiscard]] inline qtensor conv2d_backward_data(const qtensor& w, const qtensor& dy,
+                                                  const shape& input, const conv2d_params& p,
+                                                  dynamic_format out, rounding_mode mode,
+                                                  const random_key& key = {}) {
+  constexpr const char* who = "fxp::conv2d_backward_data";
+  detail::require_operand(who, "the weights", w.format());
+  detail::require_operand(who, "dy", dy.format());
+  out.validate(who);
+  tensor<detail::exact_sum> sums = detail::visit_operand(w, [&](auto vw) {
+    return detail::visit_operand(dy, [&](auto vdy) {
+      return conv2d_backward_data<detail::exact_sum, fxp::truncate>(vw, vdy, input, p);
+    });
+  });
+  return detail::round_sums(sums, input, w.format().frac + dy.format().frac, out, mode, key);
+}
+
+/// The weight gradient of y = conv2d(x, w) for run-time formats: dw (shape `weights`) from
+/// x and dy, summed over the batch, each element's exact sum rounded once into `out`.
+[[nodiscard]] inline qtensor conv2d_backward_weights(const qtensor& x, const qtensor& dy,
+                                                     const shape& weights,
+                                                     const conv2d_params& p, dynamic_format out,
+                                                     rounding_mode mode,
+                                                     const random_key& key = {}) {
+  constexpr const char* who = "fxp::conv2d_backward_weights";
+  detail::require_operand(who, "the input", x.format());
+  detail::require_operand(who, "dy", dy.format());
+  out.validate(who);
+  tensor<detail::exact_sum> sums = detail::visit_operand(x, [&](auto vx) {
+    return detail::visit_operand(dy, [&](auto vdy) {
+      return conv2d_backward_weights<detail::exact_sum, fxp::truncate>(vx, vdy, weights, p);
+    });
+  });
+  return detail::round_sums(sums, weights, x.format().frac + dy.format().frac, out, mode, key);
+}
+
+}  // namespace fxp
