@@ -485,3 +485,25 @@ TEST_CASE("unreachable targets and budgets are errors naming the best reachable 
   CHECK_THROWS_AS(allocate(std::array{term{1, 6.0, 0.0, 1, 16, 0.0}}, 10.0), std::domain_error);
   CHECK_THROWS_AS(allocate(std::array{term{1, 6.0, 0.0}}, std::nan("")), std::domain_error);
 }
+
+// The README's snippet, verbatim (README "Bit-width allocation"), compiled here.
+namespace readme_snippet {
+using namespace fxp::quant;
+
+constexpr std::array<term, 4> terms = {{
+    make_term(400, distribution::gaussian, 0.20, 2, 16),     // conv weights: 400 values
+    make_term(0, distribution::laplacian, 1.0, 2, 12),       // its activations: free, <= 12 bits
+    make_term(102400, distribution::gaussian, 0.03, 2, 16),  // dense weights
+    make_term(1280, distribution::gaussian, 0.10, 2, 16),    // output weights
+}};
+constexpr auto plan = allocate(terms, 40.0);  // solved by the compiler
+using dense_weight = fxp::fixed<plan[2].int_bits, plan[2].frac_bits>;
+static_assert(plan.predicted_sqnr_db >= 40.0 && plan[1].bits == 12);
+}  // namespace readme_snippet
+
+TEST_CASE("the README snippet's plan", "[quant][allocate]") {
+  const auto& p = readme_snippet::plan;
+  CHECK(readme_snippet::dense_weight::width == p[2].bits);
+  CHECK(p[2].bits < p[0].bits);  // the big layer gets fewer bits
+  CHECK(p.total_cost == 400.0 * p[0].bits + 102400.0 * p[2].bits + 1280.0 * p[3].bits);
+}
