@@ -11,7 +11,7 @@ namespace nn = fxp::nn;
 
 namespace {
 
-nn::training_state train(std::size_t threads, nn::training_mode mode) {
+nn::training_state train(std::size_t threads, nn::training_mode mode, int steps = 3) {
   fxp::set_num_threads(threads);
   nn::sequential net = nn::reference_cnn(2024);
   net.apply(nn::precision_plan::parse(
@@ -24,7 +24,7 @@ nn::training_state train(std::size_t threads, nn::training_mode mode) {
   const fxp::tensor<float> x = fxp_test::uniform(fxp::shape{32, 1, 28, 28}, 5, 0.0f, 1.0f);
   std::vector<int> labels(32);
   for (std::size_t i = 0; i < 32; ++i) labels[i] = static_cast<int>(i % 10);
-  for (int s = 0; s < 3; ++s) (void)t.step(x, labels);
+  for (int s = 0; s < steps; ++s) (void)t.step(x, labels);
   nn::training_state st = t.state();
   // The saturation counts are part of what must not depend on the thread count.
   for (std::size_t i = 0; i < net.size(); ++i)
@@ -41,9 +41,8 @@ TEST_CASE("fixed-point stochastic training: one thread and two give the same bit
     const nn::training_state two = train(2, mode);
     fxp::set_num_threads(2);
     CHECK(fxp_test::same_state(one, two));
-    // And the run did something: the weights moved away from their initial rounding.
-    const nn::training_state fresh_two = train(2, mode);
-    CHECK(fxp_test::same_state(two, fresh_two));
+    // The comparison is not vacuous: one step fewer gives other bits.
+    CHECK_FALSE(fxp_test::same_state(two, train(2, mode, 2)));
   }
 }
 

@@ -2,6 +2,7 @@
 /// \file
 /// fxp::nn::flatten: (N, C, H, W) -> (N, C * H * W).
 
+#include <cstddef>  // std::size_t
 #include <string>   // names
 #include <utility>  // std::move
 
@@ -31,7 +32,9 @@ class flatten final : public layer {
  private:
   static value reshaped(const value& v, const fxp::shape& s) {
     if (!v.is_fixed) return value(tensor<float>(v.f.reshape(s)));
-    return value(detail::store_raw(s, v.q.format(), detail::load_raw(v.q)));
+    return value(detail::map_raw(v.q, s, [&](const auto* src, auto* dst) {
+      for (std::size_t i = 0, n = v.q.size(); i < n; ++i) dst[i] = src[i];
+    }));
   }
 };
 

@@ -87,16 +87,16 @@ class max_pool2d final : public layer {
       }
       return value(std::move(y));
     }
-    const std::vector<std::int64_t> in = detail::load_raw(x.q);
-    std::vector<std::int64_t> y(ys.size());
-    g.for_each([&](std::size_t o, std::size_t i, bool first) {
-      if (first || in[i] > y[o]) {
-        y[o] = in[i];
-        argmax_[o] = static_cast<std::uint32_t>(i);
-      }
+    qtensor y = detail::map_raw(x.q, ys, [&](const auto* in, auto* out) {
+      g.for_each([&](std::size_t o, std::size_t i, bool first) {
+        if (first || in[i] > out[o]) {
+          out[o] = in[i];
+          argmax_[o] = static_cast<std::uint32_t>(i);
+        }
+      });
     });
-    return value(detail::to_format(detail::store_raw(ys, x.q.format(), y), precision_[role::activations],
-                                   rnd, key(ctx, slot::activations), saturations_[role::activations]));
+    return value(detail::to_format(std::move(y), precision_[role::activations], rnd,
+                                   key(ctx, slot::activations), saturations_[role::activations]));
   }
 
   [[nodiscard]] value backward(const value& x, const value&, const value& dy, const context& ctx,
@@ -112,10 +112,15 @@ class max_pool2d final : public layer {
       }
       return value(std::move(dx));
     }
+    const dynamic_format out = precision_[role::errors].value_or(dy.q.format());
+    if (stride_ >= kernel_ && out == dy.q.format()) {  // windows do not overlap: a scatter
+      return value(detail::map_raw(dy.q, x.shape(), [&](const auto* d, auto* dx) {
+        for (std::size_t o = 0; o < argmax_.size(); ++o) dx[argmax_[o]] = d[o];
+      }));
+    }
     const std::vector<std::int64_t> d = detail::load_raw(dy.q);
     std::vector<detail::int128> sums(x.shape().size(), 0);
     for (std::size_t o = 0; o < argmax_.size(); ++o) sums[argmax_[o]] += d[o];
-    const dynamic_format out = precision_[role::errors].value_or(dy.q.format());
     return value(detail::round_into(x.shape(), sums, dy.q.format().frac, out, rnd,
                                     key(ctx, slot::errors), saturations_[role::errors]));
   }

@@ -5,6 +5,7 @@
 #include <cstddef>  // std::size_t
 #include <cstdint>  // raw values
 #include <string>   // names
+#include <type_traits>  // raw integer types
 #include <utility>  // std::move
 #include <vector>   // raw arrays
 
@@ -37,13 +38,15 @@ class relu final : public layer {
       }
       return value(std::move(y));
     }
-    std::vector<std::int64_t> raw = detail::load_raw(x.q);
     const dynamic_format in = x.q.format();
     const dynamic_format out = precision_[role::activations].value_or(in);
     if (out == in) {
-      for (auto& r : raw) r = r > 0 ? r : 0;
-      return value(detail::store_raw(x.q.shape(), in, raw));
+      return value(detail::map_raw(x.q, x.q.shape(), [&](const auto* src, auto* dst) {
+        using raw = std::remove_cvref_t<decltype(*dst)>;
+        for (std::size_t i = 0, n = x.q.size(); i < n; ++i) dst[i] = src[i] > 0 ? src[i] : raw{0};
+      }));
     }
+    const std::vector<std::int64_t> raw = detail::load_raw(x.q);
     std::vector<detail::int128> wide(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) wide[i] = raw[i] > 0 ? raw[i] : 0;
     return value(detail::round_into(x.q.shape(), wide, in.frac, out, rnd, key(ctx, slot::activations),
@@ -66,16 +69,23 @@ class relu final : public layer {
       }
       return value(std::move(dx));
     }
-    const std::vector<std::int64_t> xr = detail::load_raw(x.q);
-    std::vector<std::int64_t> d = detail::load_raw(dy.q);
+    // Where x > 0, from the raw input (whatever its carrier).
+    std::vector<std::uint8_t> mask(x.q.size());
+    x.q.visit([&](const auto* data) {
+      const auto* raw = fxp::detail::raw_pointer(data);
+      for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = raw[i] > 0 ? 1 : 0;
+    });
     const dynamic_format in = dy.q.format();
     const dynamic_format out = precision_[role::errors].value_or(in);
     if (out == in) {
-      for (std::size_t i = 0; i < d.size(); ++i) d[i] = xr[i] > 0 ? d[i] : 0;
-      return value(detail::store_raw(dy.q.shape(), in, d));
+      return value(detail::map_raw(dy.q, dy.q.shape(), [&](const auto* src, auto* dst) {
+        using raw = std::remove_cvref_t<decltype(*dst)>;
+        for (std::size_t i = 0; i < mask.size(); ++i) dst[i] = mask[i] != 0 ? src[i] : raw{0};
+      }));
     }
+    const std::vector<std::int64_t> d = detail::load_raw(dy.q);
     std::vector<detail::int128> wide(d.size());
-    for (std::size_t i = 0; i < d.size(); ++i) wide[i] = xr[i] > 0 ? d[i] : 0;
+    for (std::size_t i = 0; i < d.size(); ++i) wide[i] = mask[i] != 0 ? d[i] : 0;
     return value(detail::round_into(dy.q.shape(), wide, in.frac, out, rnd, key(ctx, slot::errors),
                                     saturations_[role::errors]));
   }

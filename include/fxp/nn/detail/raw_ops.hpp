@@ -38,6 +38,22 @@ namespace fxp::nn::detail {
   return q;
 }
 
+/// A qtensor of shape `s` in `in`'s format, filled by f(in_raw, out_raw) on the raw integer
+/// arrays of both (the same integer type): one instantiation of f per storage carrier.
+template <class F>
+[[nodiscard]] qtensor map_raw(const qtensor& in, const fxp::shape& s, F f) {
+  qtensor out(s, in.format());
+  in.visit([&](const auto* src) {
+    using carrier = std::remove_cv_t<std::remove_pointer_t<decltype(src)>>;
+    out.visit([&](auto* dst) {
+      if constexpr (std::is_same_v<std::remove_pointer_t<decltype(dst)>, carrier>) {
+        f(fxp::detail::raw_pointer(src), fxp::detail::raw_pointer(dst));
+      }
+    });
+  });
+  return out;
+}
+
 /// Exact raw values `raw` with `frac` fractional bits rounded into `f` by `mode` (element i
 /// drawing word i of `key`) and saturated; counts clamps in `saturations`.
 [[nodiscard]] inline qtensor round_into(const fxp::shape& s, const std::vector<int128>& raw,
@@ -45,9 +61,19 @@ namespace fxp::nn::detail {
                                         const random_key& key, std::uint64_t& saturations) {
   std::vector<std::int64_t> out(raw.size());
   const int shift = frac - f.frac;
-  const bool random = mode == rounding_mode::stochastic && shift > 0;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    out[i] = saturate(round_shift(raw[i], shift, mode, random ? key.word(i) : 0u), f, saturations);
+  if (shift == 0) {  // nothing to round: saturate only
+    for (std::size_t i = 0; i < raw.size(); ++i) out[i] = saturate(raw[i], f, saturations);
+    return store_raw(s, f, out);
+  }
+  if (mode == rounding_mode::stochastic && shift > 0) {
+    // Word i of the key, one Philox block per four elements.
+    philox_counter block{};
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (i % philox::words_per_block == 0) block = philox::block(key.seed, key.stream(), i / philox::words_per_block);
+      out[i] = saturate(round_shift(raw[i], shift, mode, block[i % philox::words_per_block]), f, saturations);
+    }
+  } else {
+    for (std::size_t i = 0; i < raw.size(); ++i) out[i] = saturate(round_shift(raw[i], shift, mode), f, saturations);
   }
   return store_raw(s, f, out);
 }
