@@ -139,21 +139,18 @@ struct dynamic_format {
 
 namespace detail {
 
-/// What v / 2^shift discards (v an exact integer, shift >= 1), through the predicates the
-/// rounding policies read, so a run-time shift rounds by the compile-time rules.
-/// Valid for |v| < 2^63 and any shift >= 1: every predicate of v / 2^s is the same for all
-/// s >= 95 (v / 2^s is then below 2^-32: the top 32 fraction bits are all zero, or all
-/// one below zero), so larger shifts are clamped to 96.
+/// What v / 2^shift discards (v an exact integer held in Int, 1 <= shift < bits of Int),
+/// through the predicates the rounding policies read, so a run-time shift rounds by the
+/// compile-time rules.
+template <class Int, class UInt>
 struct shifted_discarded {
-  int128 v;
+  Int v;
   int shift;
 
-  [[nodiscard]] constexpr uint128 low() const noexcept {
-    return static_cast<uint128>(v) & ((static_cast<uint128>(1) << shift) - 1);
+  [[nodiscard]] constexpr UInt low() const noexcept {
+    return static_cast<UInt>(v) & ((static_cast<UInt>(1) << shift) - 1);
   }
-  [[nodiscard]] constexpr uint128 half() const noexcept {
-    return static_cast<uint128>(1) << (shift - 1);
-  }
+  [[nodiscard]] constexpr UInt half() const noexcept { return static_cast<UInt>(1) << (shift - 1); }
   [[nodiscard]] constexpr bool negative() const noexcept { return v < 0; }
   [[nodiscard]] constexpr bool odd() const noexcept { return ((v >> shift) & 1) != 0; }
   [[nodiscard]] constexpr bool exact() const noexcept { return low() == 0; }
@@ -165,17 +162,11 @@ struct shifted_discarded {
   }
 };
 
-/// round(v * 2^-shift) by policy Round for an exact integer v (|v| < 2^63) and any shift:
-/// a left shift when shift <= 0 (the caller bounds the result: beyond 64 bits it keeps only the
-/// sign and that the value is out of every run-time format's range), else the policy's choice
-/// between floor and floor + 1; `word` is the element's random word (random policies).
-template <rounding_policy Round>
-[[nodiscard]] constexpr int128 round_shifted(std::int64_t v, int shift,
-                                               std::uint32_t word) noexcept {
-  // A left shift past 64 bits leaves every 32-bit format anyway: 64 keeps the sign and the
-  // overflow without overflowing 128 bits.
-  if (shift <= 0) return static_cast<int128>(v) * (static_cast<int128>(1) << (-shift < 64 ? -shift : 64));
-  const shifted_discarded d{v, shift < 96 ? shift : 96};
+/// floor(v / 2^shift) plus the policy's decision, in Int.
+template <rounding_policy Round, class Int, class UInt>
+[[nodiscard, gnu::always_inline]] constexpr Int round_down_or_up(Int v, int shift,
+                                                                 std::uint32_t word) noexcept {
+  const shifted_discarded<Int, UInt> d{v, shift};
   bool up;
   if constexpr (deterministic_rounding<Round>) {
     up = Round::round_up(d);
@@ -183,7 +174,24 @@ template <rounding_policy Round>
   } else {
     up = Round::round_up(d, word);
   }
-  return (d.v >> d.shift) + (up ? 1 : 0);
+  return static_cast<Int>((v >> shift) + (up ? 1 : 0));
+}
+
+/// round(v * 2^-shift) by policy Round for an exact integer v (|v| < 2^63) and any shift:
+/// a left shift when shift <= 0 (the caller bounds the result: beyond 64 bits it keeps only
+/// the sign and that the value is out of every run-time format's range), else the policy's
+/// choice between floor and floor + 1; `word` is the element's random word (random
+/// policies). Shifts up to 62 work in 64 bits; larger ones in 128, where every predicate of
+/// v / 2^s is the same for all s >= 95 (v / 2^s is below 2^-32: the top 32 fraction bits
+/// are all zero, or all one below zero), so larger shifts are clamped to 96.
+template <rounding_policy Round>
+[[nodiscard]] constexpr int128 round_shifted(std::int64_t v, int shift,
+                                             std::uint32_t word) noexcept {
+  if (shift <= 0) {
+    return static_cast<int128>(v) * (static_cast<int128>(1) << (-shift < 64 ? -shift : 64));
+  }
+  if (shift <= 62) return round_down_or_up<Round, std::int64_t, std::uint64_t>(v, shift, word);
+  return round_down_or_up<Round, int128, uint128>(v, shift < 96 ? shift : 96, word);
 }
 
 }  // namespace detail

@@ -21,6 +21,7 @@
 #include <cstddef>    // std::size_t
 #include <cstdint>    // raw values, sums, words
 #include <cstring>    // std::memcpy of float bits
+#include <limits>     // the smallest normal float
 #include <stdexcept>  // std::invalid_argument, std::domain_error
 #include <string>     // messages
 #include <vector>     // the exact sums
@@ -64,14 +65,24 @@ struct scaled_value {
   int shift;
 };
 
+/// No fast form: every chunk goes element by element.
+struct no_fast_chunk {
+  template <class Round>
+  bool operator()(std::size_t, std::size_t, fixed<32, 0>*) const noexcept {
+    return false;
+  }
+};
+
 /// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
 /// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
 /// pool. Returns the number of clamped elements.
 /// \param input a function of the flat index giving its scaled_value
-template <class Input>
+/// \param fast `fast.operator()<Round>(first, n, rounded)` may round elements [first,
+///        first + n) itself into fixed<32, 0> (saturating at its bounds only) and return
+///        true; the bounds of out's format and the count are then applied here
+template <class Input, class Fast = no_fast_chunk>
 std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
-                        const Input& input) {
-  const dynamic_format f = out.format();
+                        const Input& input, const Fast& fast = {}) {  const dynamic_format f = out.format();
   const std::int64_t lo = f.raw_min();
   const std::int64_t hi = f.raw_max();
   std::atomic<std::uint64_t> total{0};
@@ -82,9 +93,18 @@ std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
       for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
         constexpr std::size_t chunk = 1024;
         std::uint32_t words[deterministic_rounding<Round> ? 1 : chunk];
+        fixed<32, 0> rounded[chunk];
         std::uint64_t clamped = 0;
         for (std::size_t c = 0; c < count; c += chunk) {
           const std::size_t n = std::min(chunk, count - c);
+          if (fast.template operator()<Round>(first + c, n, rounded)) {
+            for (std::size_t j = 0; j < n; ++j) {
+              const std::int64_t q = std::clamp<std::int64_t>(rounded[j].raw(), lo, hi);
+              clamped += q != rounded[j].raw();
+              dst[first + c + j] = carrier::from_raw(static_cast<raw_type>(q));
+            }
+            continue;
+          }
           if constexpr (!deterministic_rounding<Round>) {
             simd::detail::fill_words(key, first + c, n, words);
           }
@@ -213,11 +233,29 @@ template <tensor_like X>
     }
   }
   const std::int64_t big = std::int64_t{1} << 40;  // beyond every run-time format
-  out.set_saturations(detail::round_all(out, mode, key, [&](std::size_t i) {
+  const auto exact = [&](std::size_t i) {
     if (std::isinf(v[i])) return detail::scaled_value{v[i] < 0 ? -big : big, 0};
     const detail::float_parts p = detail::split_float(v[i]);
     return detail::scaled_value{p.m, -(p.e + f.frac)};  // x * 2^frac = m * 2^-shift
-  }));
+  };
+  // Fast form: x * 2^frac is exact in float unless it lands below the normal range, and the
+  // compile-time kernel rounds it into int32 (fixed<32, 0>) by the same rule and word.
+  // Chunks holding such a tiny product, and 32-bit formats (whose bounds are int32's, so
+  // a saturation would go uncounted), take the exact path.
+  const float scale = static_cast<float>(f.step() == 0 ? 0 : 1.0 / f.step());
+  const auto fast = [&]<class Round>(std::size_t first, std::size_t n, fixed<32, 0>* rounded) {
+    if (f.bits >= 32) return false;
+    float scaled[1024];
+    bool tiny = false;
+    for (std::size_t j = 0; j < n; ++j) {
+      scaled[j] = v[first + j] * scale;
+      tiny |= std::abs(scaled[j]) < std::numeric_limits<float>::min() && v[first + j] != 0.0f;
+    }
+    if (tiny) return false;
+    fxp::quantize<fixed<32, 0>, Round>(scaled, rounded, n, key, first);
+    return true;
+  };
+  out.set_saturations(detail::round_all(out, mode, key, exact, fast));
   return out;
 }
 
