@@ -180,3 +180,84 @@ TEST_CASE("resume from state() equals an uninterrupted run, bit for bit") {
     CHECK(fxp_test::same_state(before, tb.state()));
   }
 }
+
+TEST_CASE("Adam: the first step moves each weight by lr against its gradient's sign") {
+  // m = (1 - b1) g, v = (1 - b2) g^2, so m / (1 - b1) / sqrt(v / (1 - b2)) = sign(g).
+  nn::sequential m;
+  auto& d = m.add<nn::dense>("fc", 3, 1);
+  d.weights().grad = fxp::tensor<float>(fxp::shape{1, 3});
+  d.weights().grad[0] = 0.3f;
+  d.weights().grad[1] = -2.0f;
+  d.weights().grad[2] = 1e-3f;
+  d.biases().grad = fxp::tensor<float>(fxp::shape{1}, -0.5f);
+  const float w0 = d.weights().value[0];
+  nn::adam opt(nn::lr_schedule::constant(0.01));
+  opt.step(m, 0);
+  CHECK(d.weights().value[0] == Approx(w0 - 0.01).margin(1e-6));
+  CHECK(d.weights().value[1] == Approx(0.01).margin(1e-6));
+  CHECK(d.weights().value[2] == Approx(-0.01).margin(1e-4));
+  CHECK(d.biases().value[0] == Approx(0.01).margin(1e-6));
+  nn::training_state s;
+  opt.append_state(s);
+  CHECK(*s.find_counter("adam.t") == 1);
+  CHECK(s.find_tensor("adam.fc.weights.m") != nullptr);
+  CHECK(s.find_tensor("adam.fc.weights.v") != nullptr);
+}
+
+TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
+  __extension__ using wide = __int128;
+  for (auto r : {fxp::rounding_mode::nearest, fxp::rounding_mode::truncate}) {
+    nn::sequential m;
+    auto& d = m.add<nn::dense>("fc", 4, 1);
+    m.set_input_precision([] {
+      nn::layer_precision p;
+      p.apply_fields("acts=u8.7");
+      return p;
+    }());
+    nn::layer_precision p;
+    p.apply_fields("weights=s16.12 biases=s16.12 acts=s16.8 grads=s16.10 state=s16.11 updates=s16.16");
+    p.rounding = r;
+    d.set_precision(p, m.mode());
+    m.set_mode(nn::training_mode::fixed);
+    const std::int64_t g_raw[4] = {37, -1000, 5, 0};
+    const std::int64_t w_raw[4] = {1234, -4000, 77, 32767};
+    d.weights().qgrad = fxp::qtensor(fxp::shape{1, 4}, fxp::dynamic_format::parse("s16.10"));
+    d.biases().qgrad = fxp::qtensor(fxp::shape{1}, fxp::dynamic_format::parse("s16.10"));
+    for (std::size_t i = 0; i < 4; ++i) {
+      d.weights().qgrad.set_raw(i, g_raw[i]);
+      d.weights().qvalue.set_raw(i, w_raw[i]);
+    }
+    const double lr = 0.1, mu = 0.9, wd = 0.01;
+    nn::sgd opt(nn::lr_schedule::constant(lr), mu, wd);
+    opt.step(m, 0);
+    // By hand, in integers: hyperparameters to 2^-24 (nearest), g' = g + wd w at frac
+    // max(10, 12 + 24) = 36, v = mu * 0 + g' rounded into s16.11, u = lr v rounded into
+    // s16.16, w - u rounded into s16.12.
+    const auto q24 = [](double x) { return static_cast<wide>(std::llround(std::ldexp(x, 24))); };
+    const auto rnd = [&](wide v, int shift) {
+      const wide fl = v >> shift;
+      const wide rem = v - (fl << shift);
+      return r == fxp::rounding_mode::nearest && rem >= (wide{1} << (shift - 1)) ? fl + 1 : fl;
+    };
+    const auto clamp16 = [](wide v) { return std::min<wide>(std::max<wide>(v, -32768), 32767); };
+    wide v[4], w[4];
+    for (std::size_t i = 0; i < 4; ++i) {
+      const wide gp = (wide{g_raw[i]} << 26) + q24(wd) * w_raw[i];  // frac 36
+      v[i] = clamp16(rnd(gp, 36 - 11));                              // frac 11 (v was 0)
+      const wide u = clamp16(rnd(q24(lr) * v[i], 24 + 11 - 16));     // frac 16
+      w[i] = clamp16(rnd((wide{w_raw[i]} << 4) - u, 4));             // frac 12
+      INFO("element " << i << " rounding " << fxp::to_string(r));
+      CHECK(d.weights().qvalue.raw(i) == static_cast<std::int64_t>(w[i]));
+    }
+    // A second step with the same gradient uses the stored velocity: mu v (frac 35) + g'.
+    opt.step(m, 1);
+    for (std::size_t i = 0; i < 4; ++i) {
+      const wide gp = (wide{g_raw[i]} << 26) + q24(wd) * w[i];
+      const wide v2 = clamp16(rnd(((q24(mu) * v[i]) << 1) + gp, 36 - 11));
+      const wide u = clamp16(rnd(q24(lr) * v2, 24 + 11 - 16));
+      const wide w2 = clamp16(rnd((w[i] << 4) - u, 4));
+      INFO("step 2, element " << i << " rounding " << fxp::to_string(r));
+      CHECK(d.weights().qvalue.raw(i) == static_cast<std::int64_t>(w2));
+    }
+  }
+}

@@ -248,6 +248,12 @@ class sequential {
     for (const auto& l : layers_) out.emplace_back(l->name(), l->parameter_count());
     return out;
   }
+  /// (layer name, saturation counts per role) of every layer, since the last reset.
+  [[nodiscard]] std::vector<std::pair<std::string, saturation_counts>> saturations() const {
+    std::vector<std::pair<std::string, saturation_counts>> out;
+    for (const auto& l : layers_) out.emplace_back(l->name(), l->saturations());
+    return out;
+  }
   /// Saturations when quantizing the input.
   [[nodiscard]] std::uint64_t input_saturations() const noexcept { return input_saturations_; }
   void reset_saturations() noexcept {
