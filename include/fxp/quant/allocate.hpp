@@ -25,8 +25,7 @@
 /// Pruning keeps a relative margin of 1e-9 above the incumbent, so solutions of equal cost
 /// are still reached and the tie rule (higher predicted SQNR) is exact.
 ///
-/// Reach in constant evaluation (default limits of g++ 12, -fconstexpr-ops-limit=2^33, and
-/// clang++ 14, -fconstexpr-steps=1048576): see allocate()'s documentation.
+/// How many terms fit the compilers' default constexpr limits: see allocate().
 
 #include <array>        // terms and plans of a size known at compile time
 #include <cstddef>      // std::size_t
@@ -542,19 +541,27 @@ constexpr void dual_incumbent(search<N>& s, const relaxation& root) {
 /// sum_i 10^(-(kappa_i bits_i + offset_i) / 10) <= 10^(-target_sqnr_db / 10) (1 + 1e-9).
 /// The result equals exhaustive search; among plans of equal cost it has the highest
 /// predicted SQNR. Terms of cost 0 get max_bits. `continuous_bits` is the real-valued
-/// optimum of the same problem (KKT with the bit bounds as box constraints: interior terms
-/// satisfy b_i - b_j = 10 log10(cost_j kappa_j / (cost_i kappa_i)) / kappa... equal-kappa
-/// case b_i - b_j = 10 log10(cost_j / cost_i) / kappa), clamped terms at a bound.
+/// optimum of the same problem (KKT with the bit bounds as box constraints: every interior
+/// term has the same marginal noise per cost, so SQNR_i - SQNR_j = 10 log10(cost_j kappa_i /
+/// (cost_i kappa_j)), i.e. b_i - b_j = 10 log10(cost_j / cost_i) / kappa for equal kappas and
+/// offsets; a clamped term sits at the bound its unclamped value passes).
 ///
 /// An unreachable target throws std::domain_error naming the best reachable SQNR (all terms
-/// at max_bits); in constant evaluation it is a compile error showing
+/// at max_bits); in constant evaluation it is a compile error quoting
 /// detail::report_error's message. Invalid terms likewise.
 ///
-/// Reach in constant evaluation with the compilers' default limits, measured on layered
-/// network problems (weight terms of costs spread over three orders of magnitude, fitted
-/// Gaussian/Laplacian lines, bits 2..16, targets 30..60 dB, a zero-cost activation per
-/// layer): see README ("quant: bit-width allocation") for the figures; 8 terms of 15
-/// choices each take a few thousand search steps.
+/// How far constant evaluation goes with the default limits of g++ 12
+/// (-fconstexpr-ops-limit=2^25) and clang++ 14 (-fconstexpr-steps=2^20), measured on
+/// network-like problems: weight terms of costs 320 .. 409600, alternating Gaussian and
+/// Laplacian lines fitted over bits 2 .. 16 (15 choices each), targets 30, 40, 50, 60 dB:
+///  - every third term a zero-cost activation: N <= 40 compiles with both compilers at every
+///    target (at N = 48 only the 60 dB target does);
+///  - every term of positive cost: N <= 24 with both (N = 32 fails at most targets);
+///  - allocate_within (budget 93% of the 40 dB plan's size): N <= 16 with both, both kinds
+///    (N = 24 fails for some budgets).
+/// An 8-term, 15-choice problem takes a few dozen search nodes (tests/quant static_asserts
+/// one). Past these sizes, evaluate at run time (the same code, no limit) or raise the
+/// compiler's limit.
 /// \tparam N the number of terms
 template <std::size_t N>
 [[nodiscard]] constexpr allocation<N> allocate(const std::array<term, N>& terms,
