@@ -445,17 +445,20 @@ struct search {
     int up = static_cast<int>(centre);
     if (up < centre) ++up;  // ceil
     const int down = up - 1;
-    // Visit upward from ceil(centre), then downward from ceil(centre) - 1; each direction
-    // ends at its first pruned or infeasible value (the relaxation is convex in b).
-    for (int dir = 0; dir < 2; ++dir) {
-      for (int b = dir == 0 ? up : down; b >= s.lo && b <= s.hi; b += dir == 0 ? 1 : -1) {
+    // Visit upward from ceil(centre) and downward from ceil(centre) - 1, the direction of
+    // the nearer integer first (good plans early tighten the pruning); each direction ends
+    // at its first pruned or infeasible value (the relaxation is convex in b).
+    const bool down_first = centre - down < up - centre;
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool going_down = (pass == 0) == down_first;
+      for (int b = going_down ? down : up; b >= s.lo && b <= s.hi; b += going_down ? -1 : 1) {
         const double cost = spent_cost + s.cost * b;
         const double noise = spent_noise + p.slot_noise(k, b);
         const relaxation child = relax(k + 1, cost, noise);
         if (!child.feasible) {
           // Primal: fewer bits are worse still (stop going down, keep going up); dual:
           // more bits are worse still.
-          if ((dir == 1) != dual) break;
+          if (going_down != dual) break;
           continue;
         }
         if (pruned(cost + child.cost, noise + child.noise)) break;
@@ -513,23 +516,38 @@ constexpr void primal_incumbent(search<N>& s, const relaxation& root) {
   }
 }
 
-// A feasible start for the dual: the continuous optimum rounded down, then each term
-// raised while the budget allows (the cheapest first: most bits per unit of budget).
+// A feasible start for the dual: the continuous optimum rounded down, then bits added one
+// at a time where they lower the noise most per unit of cost, while the budget allows (the
+// search prunes by this incumbent, so a good one saves most of the nodes).
 template <std::size_t N>
 constexpr void dual_incumbent(search<N>& s, const relaxation& root) {
   const problem<N>& p = s.p;
+  double spent = 0.0;  // by the searched terms; the others cost nothing
   for (std::size_t k = 0; k < p.m; ++k) {
-    s.bits[p.slots[k].index] = static_cast<int>(relaxed_bits(p, k, root.log10_mu));
+    const int b = static_cast<int>(relaxed_bits(p, k, root.log10_mu));
+    s.bits[p.slots[k].index] = b;
+    spent += p.slots[k].cost * b;
   }
   if (!s.leaf()) return;
-  for (std::size_t k = p.m; k-- > 0;) {
-    auto& b = s.bits[p.slots[k].index];
-    while (b < p.slots[k].hi) {
-      ++b;
-      if (!s.leaf()) {
-        --b;
-        break;
+  for (;;) {
+    std::size_t pick = p.m;
+    double best_gain = 0.0;
+    for (std::size_t k = 0; k < p.m; ++k) {
+      const slot& sl = p.slots[k];
+      const int b = s.bits[sl.index];
+      if (b >= sl.hi || spent + sl.cost > s.limit) continue;
+      const double gain = (p.slot_noise(k, b) - p.slot_noise(k, b + 1)) / sl.cost;
+      if (gain > best_gain) {
+        best_gain = gain;
+        pick = k;
       }
+    }
+    if (pick == p.m) break;
+    ++s.bits[p.slots[pick].index];
+    spent += p.slots[pick].cost;
+    if (!s.leaf()) {  // the exact sum disagrees at the margin: stop here
+      --s.bits[p.slots[pick].index];
+      break;
     }
   }
 }
