@@ -20,14 +20,20 @@
 //                             optimizer, softmax + cross_entropy_multiclass, AVX kernels when
 //                             the build targets AVX, OpenMP with 2 threads when available
 //
+// `bench_nn --fxp_layers` prints instead the milliseconds of each layer's forward and
+// backward pass per training step, and of the loss and the optimizer, for each fxp mode.
+//
 // Every row reports "img/s" (images per second of wall time); the ratios within one run are
 // what matter. Images are the first Fashion-MNIST items when the data set is installed
 // (/usr/share/datasets/fashion-mnist), random pixels of the same shape otherwise.
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <random>
@@ -178,6 +184,102 @@ void fxp_infer(benchmark::State& state, fxp_variant v, fxp::rounding_mode r, con
   set_rate(state, x->shape()[0]);
 }
 
+// ---- per-layer breakdown (bench_nn --fxp_layers) ----
+
+// Milliseconds per training step (or per inference pass) of each layer's forward and
+// backward, the input quantization, the loss and the optimizer, on the pool's threads: the
+// same calls sequential::forward / backward and trainer::step make, one by one.
+void layer_breakdown(fxp_variant v, const char* title, std::size_t steps) {
+  using clock = std::chrono::steady_clock;
+  const bench_data& d = data();
+  nn::sequential m = make_model(v, fxp::rounding_mode::stochastic);
+  nn::sgd opt(nn::lr_schedule::constant(0.02), 0.9, 5e-4);
+  const std::size_t n = m.size();
+  std::vector<double> fwd(n, 0.0), bwd(n, 0.0), infer(n, 0.0);
+  double t_input = 0.0, t_loss = 0.0, t_opt = 0.0, t_total = 0.0;
+  auto ms = [](clock::duration x) { return std::chrono::duration<double, std::milli>(x).count(); };
+  const bool fixed = v != fxp_variant::floating;
+  auto input_of = [&](const fxp::tensor<float>& x, std::uint64_t step) {
+    if (!fixed) return nn::value(x);
+    const nn::layer_precision& ip = m.input_precision();
+    return nn::value(fxp::quantize(x, *ip[nn::role::activations], ip.rounding,
+                                   nn::model_key(m.seed(), nn::slot::activations, step)));
+  };
+  const std::size_t warm = 3;
+  for (std::size_t s = 0; s < warm + steps; ++s) {
+    const bool timed = s >= warm;
+    const std::size_t b = s % train_batches;
+    m.train();
+    const nn::context ctx = m.make_context(s);
+    const auto t0 = clock::now();
+    std::vector<nn::value> out(n + 1);
+    out[0] = input_of(d.train[b], s);
+    const auto t1 = clock::now();
+    if (timed) t_input += ms(t1 - t0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto a = clock::now();
+      out[i + 1] = m[i].forward(out[i], ctx);
+      if (timed) fwd[i] += ms(clock::now() - a);
+    }
+    const auto t2 = clock::now();
+    const nn::loss_result r = nn::softmax_cross_entropy(out[n].to_float(), std::span<const std::uint8_t>(d.labels[b]));
+    nn::value dy(r.grad);
+    if (fixed) {
+      const nn::layer_precision& lp = m[n - 1].precision();
+      dy = nn::value(fxp::quantize(r.grad, *lp[nn::role::errors], lp.rounding,
+                                   nn::model_key(m.seed(), nn::slot::errors, s)));
+    }
+    const auto t3 = clock::now();
+    if (timed) t_loss += ms(t3 - t2);
+    for (std::size_t i = n; i-- > 0;) {
+      const auto a = clock::now();
+      nn::value dx = m[i].backward(out[i], out[i + 1], dy, ctx, i > 0);
+      if (timed) bwd[i] += ms(clock::now() - a);
+      dy = std::move(dx);
+    }
+    const auto t4 = clock::now();
+    opt.step(m, s);
+    const auto t5 = clock::now();
+    if (timed) {
+      t_opt += ms(t5 - t4);
+      t_total += ms(t5 - t0);
+    }
+  }
+  // Inference passes on the batch of 32, rounded as the model trains (stochastic).
+  m.eval();
+  double t_infer = 0.0;
+  for (std::size_t s = 0; s < warm + steps; ++s) {
+    const nn::context ctx = m.make_context(0);
+    const auto t0 = clock::now();
+    nn::value x = input_of(d.test32, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto a = clock::now();
+      x = m[i].forward(x, ctx);
+      if (s >= warm) infer[i] += ms(clock::now() - a);
+    }
+    if (s >= warm) t_infer += ms(clock::now() - t0);
+  }
+  const double k = static_cast<double>(steps);
+  std::printf("\n%s: ms per step of 32 (training) and per forward pass of 32 (inference), %zu steps\n",
+              title, steps);
+  std::printf("  %-10s %10s %10s %10s\n", "layer", "forward", "backward", "inference");
+  std::printf("  %-10s %10.3f %10s %10s\n", "input", t_input / k, "", "");
+  for (std::size_t i = 0; i < n; ++i) {
+    std::printf("  %-10s %10.3f %10.3f %10.3f\n", m[i].name().c_str(), fwd[i] / k, bwd[i] / k, infer[i] / k);
+  }
+  std::printf("  %-10s %10.3f\n  %-10s %10.3f\n", "loss", t_loss / k, "optimizer", t_opt / k);
+  std::printf("  %-10s %10.3f  (%.0f img/s)   inference %.3f ms (%.0f img/s)\n", "total", t_total / k,
+              32.0 * k / t_total * 1000.0, t_infer / k, 32.0 * k / t_infer * 1000.0);
+}
+
+int run_layer_breakdown() {
+  fxp::set_num_threads(bench_threads);
+  layer_breakdown(fxp_variant::floating, "fxp_float", 30);
+  layer_breakdown(fxp_variant::fixed16, "fxp_fixed16_stochastic", 30);
+  layer_breakdown(fxp_variant::fixed8_master, "fxp_fixed8_master", 30);
+  return 0;
+}
+
 // ---- tiny-dnn ----
 
 #if defined(FXP_HAVE_TINY_DNN)
@@ -286,6 +388,9 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--fxp_layers") == 0) return run_layer_breakdown();
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   register_all();
