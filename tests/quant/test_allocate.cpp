@@ -109,8 +109,8 @@ brute_result brute_dual(const std::array<term, N>& terms, double budget) {
 double db(double noise) { return -10 * std::log10(noise); }
 
 // 2 to 6 terms: costs 0 (one in five), a repeat of the previous cost (one in four, for
-// ties) or log-uniform integers up to 10^4; kappa 3 .. 6.5 dB; offsets -6 .. 2 dB; bounds
-// within 1 .. 16, at most 9 choices.
+// ties; one in ten a copy of the whole previous term) or log-uniform integers up to 10^4; kappa 3
+// .. 6.5 dB; offsets -6 .. 2 dB; bounds within 1 .. 16, at most 9 choices.
 template <std::size_t N>
 std::array<term, N> random_terms(std::mt19937_64& gen) {
   std::uniform_int_distribution<int> lo(1, 9), span(0, 8), pick(0, 19);
@@ -123,6 +123,7 @@ std::array<term, N> random_terms(std::mt19937_64& gen) {
     if (p >= 15 && i > 0) cost = t[i - 1].cost;
     const int l = lo(gen);
     t[i] = term{cost, kappa(gen), offset(gen), l, std::min(16, l + span(gen))};
+    if (p >= 18 && i > 0) t[i] = t[i - 1];  // identical terms (equal layers)
   }
   return t;
 }
@@ -272,6 +273,35 @@ TEST_CASE("allocate_within equals exhaustive search and agrees with allocate",
     random_dual<6>(gen, checked);
   }
   CHECK(checked >= 200);
+}
+
+TEST_CASE("identical terms: optimal, and folded by symmetry in constant evaluation",
+          "[quant][allocate]") {
+  // Six equal layers: the brute force sees 15^6 plans; the solver sees sorted ones.
+  std::array<term, 6> t{};
+  for (term& x : t) x = make_term(1000, D::gaussian, 0.1, 2, 16);
+  t[5] = make_term(50, D::laplacian, 1.0, 2, 16);
+  for (double target : {25.0, 37.5, 50.0}) {
+    const brute_result r = brute_primal(t, target);
+    const auto plan = allocate(t, target);
+    CHECK(plan.total_cost == r.cost);
+    CHECK(plan.predicted_sqnr_db == Approx(db(r.noise)).margin(1e-9));
+  }
+  // Sixteen identical terms in constant evaluation.
+  constexpr std::array<term, 16> many = [] {
+    std::array<term, 16> m{};
+    for (term& x : m) x = make_term(1000, D::gaussian, 1.0, 2, 16);
+    return m;
+  }();
+  constexpr auto plan = allocate(many, 40.0);
+  static_assert(plan.predicted_sqnr_db >= 40.0 - 1e-9);
+  // The best equal plan needs b bits each; the optimum mixes b and b - 1.
+  int low = 16, high = 2;
+  for (const auto& e : plan) {
+    low = std::min(low, e.bits);
+    high = std::max(high, e.bits);
+  }
+  CHECK(high - low <= 1);
 }
 
 TEST_CASE("ties in cost go to the higher predicted SQNR", "[quant][allocate]") {

@@ -18,10 +18,14 @@
 ///    bound; walking the 2n sorted breakpoints of mu gives the multiplier in O(n) with one
 ///    logarithm per node;
 ///  - at a node the relaxation is convex in the branching term's bits, so the candidates are
-///    visited outward from the continuous optimum and each direction stops at its first
-///    pruned value; the last term is never branched on (its cheapest feasible value is
-///    the only candidate); the incumbent starts from the rounded-up continuous optimum
-///    lowered greedily.
+///    visited outward from the continuous optimum, the nearer integer first, and each
+///    direction stops at its first pruned value; the last term is never branched on (its
+///    cheapest feasible, or largest affordable, value is the only candidate);
+///  - identical terms (equal layers) are interchangeable, so only plans whose bits do not
+///    increase along a run of identical terms are searched;
+///  - the incumbent starts from the continuous optimum rounded to a feasible plan and
+///    improved greedily (primal: bits removed from the costliest terms while feasible; dual:
+///    bits added where they lower the noise most per unit of cost while the budget lasts).
 /// Pruning keeps a relative margin of 1e-9 above the incumbent, so solutions of equal cost
 /// are still reached and the tie rule (higher predicted SQNR) is exact.
 ///
@@ -161,7 +165,27 @@ struct slot {
   double weight;        // 10 cost / kappa: d(cost of the term) / d log10(mu) while interior
   int lo;
   int hi;
+  double offset;
+  bool same_as_previous = false;  // identical to the slot before it in search order
 };
+
+// Identical terms are interchangeable: any plan can be permuted so that their bits do not
+// increase along the search order, at the same cost and noise. Searching only such plans
+// removes the factorial blow-up of ties among equal layers.
+[[nodiscard]] constexpr bool same_term(const slot& a, const slot& b) noexcept {
+  return a.cost == b.cost && a.kappa == b.kappa && a.offset == b.offset && a.lo == b.lo &&
+         a.hi == b.hi;
+}
+
+// Search order: decreasing cost, then any fixed order of the rest, so identical terms
+// are adjacent.
+[[nodiscard]] constexpr bool searched_before(const slot& a, const slot& b) noexcept {
+  if (a.cost != b.cost) return a.cost > b.cost;
+  if (a.kappa != b.kappa) return a.kappa > b.kappa;
+  if (a.offset != b.offset) return a.offset > b.offset;
+  if (a.lo != b.lo) return a.lo < b.lo;
+  return a.hi < b.hi;
+}
 
 struct breakpoint {
   double mu;
@@ -212,8 +236,8 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
     }
     p.base_bits[i] = t.max_bits;
   }
-  // Searched terms by decreasing cost (stable: equal costs keep the caller's order); the
-  // expensive terms decide the most, so fixing them first tightens the bounds soonest.
+  // Searched terms by decreasing cost (searched_before): the expensive terms decide the
+  // most, so fixing them first tightens the bounds soonest.
   for (std::size_t i = 0; i < N; ++i) {
     if (terms[i].cost > 0) {
       const term& t = terms[i];
@@ -225,9 +249,10 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
              t.cost / t.kappa_db,
              10.0 * t.cost / t.kappa_db,
              t.min_bits,
-             t.max_bits};
+             t.max_bits,
+             t.offset_db};
       std::size_t at = p.m;
-      while (at > 0 && p.slots[at - 1].cost < s.cost) {
+      while (at > 0 && searched_before(s, p.slots[at - 1])) {
         p.slots[at] = p.slots[at - 1];
         --at;
       }
@@ -236,6 +261,9 @@ constexpr problem<N> prepare(const std::array<term, N>& terms) {
     } else {
       p.fixed_noise += p.noise[i][static_cast<std::size_t>(terms[i].max_bits)];
     }
+  }
+  for (std::size_t k = 1; k < p.m; ++k) {
+    p.slots[k].same_as_previous = same_term(p.slots[k], p.slots[k - 1]);
   }
   // Breakpoints of mu: slot k is interior for mu in [cost/(kappa n(lo)), cost/(kappa n(hi))].
   for (std::size_t k = 0; k < p.m; ++k) {
@@ -411,22 +439,32 @@ struct search {
   // the search's slack only guarantees the start is not past it.
   constexpr void last(std::size_t k, double spent_cost, double spent_noise) {
     const slot& s = p.slots[k];
+    const int hi = top(k);
     auto& b = bits[s.index];
     if (!dual) {
       const double allowed = limit - spent_noise + search_slack * limit;
       b = s.lo;
-      while (b < s.hi && p.slot_noise(k, b) > allowed) ++b;
-      for (; b <= s.hi; ++b) {
+      while (b < hi && p.slot_noise(k, b) > allowed) ++b;
+      for (; b <= hi; ++b) {
         if (leaf()) break;
       }
     } else {
       const double allowed = limit - spent_cost + search_slack * limit + 1e-300;
-      b = s.hi;
+      b = hi;
       while (b > s.lo && s.cost * b > allowed) --b;
       for (; b >= s.lo; --b) {
         if (leaf()) break;
       }
     }
+  }
+
+  // The largest bits position k may take: its max_bits, or the bits of an identical term
+  // searched just before it.
+  [[nodiscard]] constexpr int top(std::size_t k) const {
+    const slot& s = p.slots[k];
+    if (k == 0 || !s.same_as_previous) return s.hi;
+    const int before = bits[p.slots[k - 1].index];
+    return before < s.hi ? before : s.hi;
   }
 
   // Position k given the relaxation r of positions k .. m-1.
@@ -449,9 +487,11 @@ struct search {
     // the nearer integer first (good plans early tighten the pruning); each direction ends
     // at its first pruned or infeasible value (the relaxation is convex in b).
     const bool down_first = centre - down < up - centre;
+    const int hi = top(k);
     for (int pass = 0; pass < 2; ++pass) {
       const bool going_down = (pass == 0) == down_first;
-      for (int b = going_down ? down : up; b >= s.lo && b <= s.hi; b += going_down ? -1 : 1) {
+      const int first = going_down ? (down < hi ? down : hi) : up;
+      for (int b = first; b >= s.lo && b <= hi; b += going_down ? -1 : 1) {
         const double cost = spent_cost + s.cost * b;
         const double noise = spent_noise + p.slot_noise(k, b);
         const relaxation child = relax(k + 1, cost, noise);
@@ -572,12 +612,14 @@ constexpr void dual_incumbent(search<N>& s, const relaxation& root) {
 /// (-fconstexpr-ops-limit=2^25) and clang++ 14 (-fconstexpr-steps=2^20), measured on
 /// network-like problems: weight terms of costs 320 .. 409600, alternating Gaussian and
 /// Laplacian lines fitted over bits 2 .. 16 (15 choices each), targets 30, 40, 50, 60 dB:
-///  - every third term a zero-cost activation: N <= 40 compiles with both compilers at every
-///    target (at N = 48 only the 60 dB target does);
-///  - every term of positive cost: N <= 24 with both (N = 32 fails at most targets);
-///  - allocate_within (budget 93% of the 40 dB plan's size): N <= 16 with both, both kinds
-///    (N = 24 fails for some budgets).
-/// An 8-term, 15-choice problem takes a few dozen search nodes (tests/quant static_asserts
+///  - every third term a zero-cost activation: N <= 48 compiles with both compilers at every
+///    target (at N = 64 g++ still does, clang++ only at 30 dB);
+///  - every term of positive cost: N <= 32 with both (at N = 48 clang++ fails 3 targets);
+///  - allocate_within (budget 93% of the 40 dB plan's size): N <= 32 with both, both kinds
+///    (at N = 48 clang++ fails one budget).
+/// clang++'s step limit is the binding one. Identical terms tie in cost in many ways: 16
+/// identical terms compile (tests/quant), 24 exceed clang++'s limit.
+/// An 8-term, 15-choice problem takes under 20 search nodes (tests/quant static_asserts
 /// one). Past these sizes, evaluate at run time (the same code, no limit) or raise the
 /// compiler's limit.
 /// \tparam N the number of terms
