@@ -13,7 +13,9 @@
 ///   `master` format, from which the forward `weights` are requantized at every step.
 /// Each value is rounded once, by the layer's rounding policy, when it is stored.
 
+#include <array>      // per-piece saturation counts
 #include <cmath>      // std::cos, std::sqrt, std::pow, std::ldexp
+#include <algorithm>  // std::min
 #include <cstddef>    // std::size_t
 #include <cstdint>    // steps
 #include <map>        // per-parameter buffers by name
@@ -23,6 +25,7 @@
 #include <variant>    // state tensors
 #include <vector>     // raw arrays
 
+#include "../simd/detail/gemm_round.hpp"  // fill_words: the random words of consecutive elements
 #include "detail/raw_ops.hpp"
 #include "detail/rounding.hpp"
 #include "model.hpp"
@@ -261,48 +264,64 @@ class sgd final : public optimizer {
     const dynamic_format fg = p.qgrad.format();
     const rounding_mode rnd = l.precision().rounding;
     const std::uint64_t seed = model.seed();
-    auto& sat = l.saturations();
+    const bool use_state = momentum_ != 0.0;
+    const dynamic_format fs = detail::state_format(l, role::state, fg);
+    if (use_state) detail::prepare(v, target.shape(), true, fs);
+    const dynamic_format fu = l.precision()[role::updates].value_or(fw);
     const std::vector<std::int64_t> w = detail::load_raw(target);
     const std::vector<std::int64_t> g = detail::load_raw(p.qgrad);
+    std::vector<std::int64_t> vr = use_state ? detail::load_raw(v.q) : std::vector<std::int64_t>();
+    std::vector<std::int64_t> w_new(w.size());
     const int128 wd = detail::hyper(weight_decay_);
     const int128 mu = detail::hyper(momentum_);
     const int128 rate = detail::hyper(lr);
-    // g' = g + wd * w, exact with a = max(fg, fw + 24) fractional bits.
+    // g' = g + wd * w, exact with a = max(fg, fw + 24) fractional bits; v = mu v + g' exact
+    // with b = max(a, fs + 24); u = lr * v (or lr * g') exact with 24 + its frac; w - u exact
+    // with c = max(fw, fu). Each rounded once, as the class comment says.
     const int a = fg.frac > fw.frac + hyper_frac ? fg.frac : fw.frac + hyper_frac;
-    std::vector<int128> gp(w.size());
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      gp[i] = (int128{g[i]} << (a - fg.frac)) + ((wd * w[i]) << (a - fw.frac - hyper_frac));
-    }
-    std::vector<std::int64_t> src;
-    int src_frac = a;
-    std::vector<int128> src_wide;
-    if (momentum_ != 0.0) {
-      const dynamic_format fs = detail::state_format(l, role::state, fg);
-      detail::prepare(v, target.shape(), true, fs);
-      const std::vector<std::int64_t> vr = detail::load_raw(v.q);
-      const int b = a > fs.frac + hyper_frac ? a : fs.frac + hyper_frac;
-      std::vector<int128> exact(w.size());
-      for (std::size_t i = 0; i < w.size(); ++i) {
-        exact[i] = ((mu * vr[i]) << (b - fs.frac - hyper_frac)) + (gp[i] << (b - a));
+    const int b = a > fs.frac + hyper_frac ? a : fs.frac + hyper_frac;
+    const int src_frac = use_state ? fs.frac : a;
+    const int c = fw.frac > fu.frac ? fw.frac : fu.frac;
+    const random_key ks = make_key(seed, l.index(), is_w ? slot::weight_state : slot::bias_state, t);
+    const random_key ku = make_key(seed, l.index(), is_w ? slot::weight_updates : slot::bias_updates, t);
+    const random_key kw = make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t);
+    const bool random = rnd == rounding_mode::stochastic;
+    // Independent elements, in pieces on the thread pool; each piece counts its own
+    // saturations and the counts are added in piece order, so nothing depends on threads.
+    const std::size_t pieces = (w.size() + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
+    std::vector<std::array<std::uint64_t, 3>> sat(pieces, {0, 0, 0});
+    fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
+      auto& n = sat[first / fxp::detail::elements_per_task];
+      constexpr std::size_t chunk = 256;
+      std::array<std::uint32_t, chunk> bs{}, bu{}, bw{};
+      for (std::size_t i = first; i < first + count; ++i) {
+        const std::size_t lane = (i - first) % chunk;
+        if (random && lane == 0) {
+          const std::size_t len = std::min(chunk, first + count - i);
+          simd::detail::fill_words(ks, i, len, bs.data());
+          simd::detail::fill_words(ku, i, len, bu.data());
+          simd::detail::fill_words(kw, i, len, bw.data());
+        }
+        const int128 gp = (int128{g[i]} << (a - fg.frac)) + ((wd * w[i]) << (a - fw.frac - hyper_frac));
+        int128 src = gp;
+        if (use_state) {
+          const int128 exact = ((mu * vr[i]) << (b - fs.frac - hyper_frac)) + (gp << (b - a));
+          vr[i] = detail::saturate(detail::round_shift(exact, b - fs.frac, rnd, bs[lane]), fs, n[0]);
+          src = vr[i];
+        }
+        const std::int64_t u = detail::saturate(detail::round_shift(rate * src, src_frac + hyper_frac - fu.frac, rnd, bu[lane]), fu, n[1]);
+        const int128 diff = (int128{w[i]} << (c - fw.frac)) - (int128{u} << (c - fu.frac));
+        w_new[i] = detail::saturate(detail::round_shift(diff, c - fw.frac, rnd, bw[lane]), fw, n[2]);
       }
-      v.q = detail::round_into(target.shape(), exact, b, fs, rnd,
-                               make_key(seed, l.index(), is_w ? slot::weight_state : slot::bias_state, t), sat[role::state]);
-      src_wide.resize(w.size());
-      const std::vector<std::int64_t> nv = detail::load_raw(v.q);
-      for (std::size_t i = 0; i < w.size(); ++i) src_wide[i] = nv[i];
-      src_frac = fs.frac;
-    } else {
-      src_wide = std::move(gp);
+    });
+    auto& counts = l.saturations();
+    for (const auto& n : sat) {
+      counts[role::state] += n[0];
+      counts[role::updates] += n[1];
+      counts[mode == training_mode::fixed_master && is_w ? role::master : p.kind] += n[2];
     }
-    // u = lr * src, exact with 24 + src_frac fractional bits, rounded into `updates`.
-    const dynamic_format fu = l.precision()[role::updates].value_or(fw);
-    for (auto& x : src_wide) x *= rate;
-    const qtensor u = detail::round_into(target.shape(), src_wide, src_frac + hyper_frac, fu, rnd,
-                                         make_key(seed, l.index(), is_w ? slot::weight_updates : slot::bias_updates, t),
-                                         sat[role::updates]);
-    detail::subtract_update(target, detail::load_raw(u), fu.frac, rnd,
-                            make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t),
-                            sat[mode == training_mode::fixed_master && is_w ? role::master : p.kind]);
+    if (use_state) v.q = detail::store_raw(target.shape(), fs, vr);
+    target = detail::store_raw(target.shape(), fw, w_new);
     detail::refresh_forward_weights(l, p, mode, seed, t);
   }
 

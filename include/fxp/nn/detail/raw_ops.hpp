@@ -3,6 +3,8 @@
 // typed loop per storage carrier), rounding a role's tensor into its format, exact bias
 // gradient sums, and the float-side helpers of QAT.
 
+#include <algorithm>    // std::min
+#include <array>        // random words of a chunk
 #include <cstddef>      // std::size_t
 #include <cstdint>      // raw integers
 #include <optional>     // a role's format
@@ -11,6 +13,7 @@
 #include <vector>       // int64 raw arrays
 
 #include "../../core/detail/raw_array.hpp"
+#include "../../simd/detail/gemm_round.hpp"  // fill_words: the random words of consecutive elements
 #include "../../tensor/dynamic.hpp"
 #include "rounding.hpp"
 
@@ -66,11 +69,12 @@ template <class F>
     return store_raw(s, f, out);
   }
   if (mode == rounding_mode::stochastic && shift > 0) {
-    // Word i of the key, one Philox block per four elements.
-    philox_counter block{};
+    // Word i of the key, a chunk at a time.
+    constexpr std::size_t chunk = 256;
+    std::array<std::uint32_t, chunk> words{};
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (i % philox::words_per_block == 0) block = philox::block(key.seed, key.stream(), i / philox::words_per_block);
-      out[i] = saturate(round_shift(raw[i], shift, mode, block[i % philox::words_per_block]), f, saturations);
+      if (i % chunk == 0) simd::detail::fill_words(key, i, std::min(chunk, raw.size() - i), words.data());
+      out[i] = saturate(round_shift(raw[i], shift, mode, words[i % chunk]), f, saturations);
     }
   } else {
     for (std::size_t i = 0; i < raw.size(); ++i) out[i] = saturate(round_shift(raw[i], shift, mode), f, saturations);

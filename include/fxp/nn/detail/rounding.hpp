@@ -40,13 +40,17 @@ __extension__ using uint128 = unsigned __int128;
 }
 
 /// v * 2^-shift rounded to an integer by `mode` (word: the element's random word).
-[[nodiscard]] inline int128 round_shift(int128 v, int shift, rounding_mode mode,
+[[noreturn]] inline void shift_out_of_range() {
+  throw std::overflow_error("fxp::nn: a fixed-point shift beyond 100 bits");
+}
+
+[[nodiscard]] __attribute__((always_inline)) inline int128 round_shift(int128 v, int shift, rounding_mode mode,
                                         std::uint32_t word = 0) {
   if (shift <= 0) {
-    if (shift < -100) throw std::overflow_error("fxp::nn: a fixed-point shift beyond 100 bits");
+    if (shift < -100) shift_out_of_range();
     return v * (int128{1} << -shift);
   }
-  if (shift > 120) throw std::overflow_error("fxp::nn: a fixed-point shift beyond 120 bits");
+  if (shift > 120) shift_out_of_range();
   const int128 q = v >> shift;  // floor: arithmetic shift
   const uint128 rem = static_cast<uint128>(v - q * (int128{1} << shift));  // in [0, 2^shift)
   std::uint64_t fraction = 0;
