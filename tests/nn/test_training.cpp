@@ -261,3 +261,44 @@ TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
     }
   }
 }
+
+TEST_CASE("hooks for the schedules of arXiv:1607.02241: every layer's error, observers") {
+  nn::sequential m = fxp_test::small_cnn(8);
+  const auto data = fxp_test::make_synthetic(16, 3);
+  const std::span<const int> labels(data.labels);
+  // An observer sees every layer's input and output (calibration).
+  std::vector<std::size_t> seen(m.size(), 0);
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    m[i].watch = [&seen, i](const nn::layer& l, nn::hook_point p, const nn::value& in, const nn::value& out) {
+      if (p == nn::hook_point::forward) {
+        seen[i] += 1;
+        CHECK(out.shape() == l.output_shape(in.shape()));
+      }
+    };
+  }
+  // Float errors at the current weights, down to the first layer although it is frozen.
+  m[0].trainable = false;
+  m.keep_all_errors(true);
+  auto r = nn::softmax_cross_entropy(m.forward(data.images).to_float(), labels);
+  m.backward(r.grad);
+  std::vector<fxp::tensor<float>> float_errors;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    REQUIRE(m.last_error(i).shape() == m.last_output(i).shape());
+    float_errors.push_back(m.last_error(i).to_float());
+  }
+  // The same weights with 2-bit activations (QAT): the errors the quantized forward pass
+  // back-propagates differ from the float ones (the gradient mismatch).
+  m.apply(nn::precision_plan::parse("* acts=s3.1\n"));
+  m.set_mode(nn::training_mode::qat);
+  r = nn::softmax_cross_entropy(m.forward(data.images).to_float(), labels);
+  m.backward(r.grad);
+  double diff = 0.0;
+  for (std::size_t k = 0; k < float_errors[0].size(); ++k)
+    diff += std::abs(static_cast<double>(m.last_error(0).f[k]) - static_cast<double>(float_errors[0][k]));
+  CHECK(diff > 0.0);
+  for (std::size_t i = 0; i < m.size(); ++i) CHECK(seen[i] == 2);
+  // Without keep_all_errors the frozen first layer gets no error.
+  m.keep_all_errors(false);
+  m.backward(r.grad);
+  CHECK(m.last_error(0).shape().size() == 0);
+}
