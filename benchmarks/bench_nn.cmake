@@ -50,15 +50,21 @@ set(fxp_bench_nn_json "${CMAKE_CURRENT_BINARY_DIR}/bench_nn.json")
 set(fxp_torch_out "${CMAKE_CURRENT_BINARY_DIR}/bench_nn_torch.txt")
 set(fxp_peers "${CMAKE_CURRENT_SOURCE_DIR}/peers")
 
+# OpenMP's wait policy for the peers (tiny-dnn built with CNN_USE_OMP, and PyTorch, whose
+# ATen uses OpenMP): "passive" lets their threads sleep at the end of each parallel region
+# instead of spinning. On 2 cores shared with other work, spinning made PyTorch's inference
+# up to 18x and tiny-dnn's 8x slower here; on a quiet machine "active" (OpenMP's default
+# behaviour) may be a little faster for them. fxp's own pool is not affected.
+set(FXP_PEER_OMP_WAIT_POLICY "passive" CACHE STRING "OMP_WAIT_POLICY for the bench_nn peers (passive or active)")
+
 # `cmake --build <dir> --target run_bench_nn`: bench_nn (JSON kept beside it), then the
 # PyTorch script when torch imports, then the ratios fxp / peer against the targets.
-# OMP_WAIT_POLICY=passive: tiny-dnn's OpenMP threads sleep instead of spinning at the end of
-# each parallel loop; on 2 cores shared with anything else, spinning made its inference up
-# to 8x slower. It touches no fxp or PyTorch row (fxp has its own pool, PyTorch is a
-# separate process).
 add_custom_target(run_bench_nn
-  COMMAND ${CMAKE_COMMAND} -E env OMP_WAIT_POLICY=passive $<TARGET_FILE:bench_nn> --benchmark_min_time=0.5 --benchmark_out=${fxp_bench_nn_json} --benchmark_out_format=json
-  COMMAND sh "${fxp_peers}/run_torch.sh" "${FXP_PEER_PYTHON}" "${fxp_peers}/torch_cnn.py" "${fxp_torch_out}"
+  COMMAND ${CMAKE_COMMAND} -E env OMP_WAIT_POLICY=${FXP_PEER_OMP_WAIT_POLICY}
+          $<TARGET_FILE:bench_nn> --benchmark_min_time=0.5 --benchmark_out=${fxp_bench_nn_json}
+          --benchmark_out_format=json
+  COMMAND ${CMAKE_COMMAND} -E env OMP_WAIT_POLICY=${FXP_PEER_OMP_WAIT_POLICY}
+          sh "${fxp_peers}/run_torch.sh" "${FXP_PEER_PYTHON}" "${fxp_peers}/torch_cnn.py" "${fxp_torch_out}"
   COMMAND sh "${fxp_peers}/run_summary.sh" "${FXP_PEER_PYTHON}" "${fxp_peers}/summary.py" "${fxp_bench_nn_json}"
           "${fxp_torch_out}"
   USES_TERMINAL
