@@ -123,7 +123,7 @@ def main():
     if xte.shape[0] < 10000:  # a short test file: repeat it to the full set's size
         xte = xte.repeat((10000 + xte.shape[0] - 1) // xte.shape[0], 1, 1, 1)[:10000]
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, data {source}, "
-          f"median of {args.reps}")
+          f"median of {args.reps}, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
 
     out = []
 
