@@ -335,3 +335,16 @@ TEST_CASE("float vs fixed forward of the reference CNN's layers within the quant
   }
   CHECK(worst_ratio > 0.01);  // the fixed path really is a different computation
 }
+
+TEST_CASE("fixed modes name a missing format") {
+  nn::sequential net;
+  net.add<nn::dense>("fc", 3, 2);
+  net.apply(nn::precision_plan::parse("input acts=u8.7\nfc weights=s8.6\n"));
+  // The biases default to the activations' format, so converting already needs it.
+  CHECK_THROWS_WITH(net.set_mode(nn::training_mode::fixed), Catch::Contains("layer fc (dense) needs a 'acts' format"));
+  net.apply(nn::precision_plan::parse("fc acts=s16.8\n"));
+  net.set_mode(nn::training_mode::fixed);
+  const tensor<float> x = fxp_test::uniform(shape{2, 3}, 1, 0.0f, 1.0f);
+  (void)net.forward(x);
+  CHECK_THROWS_WITH(net.backward(tensor<float>(shape{2, 2})), Catch::Contains("needs an 'errors' format"));
+}

@@ -178,6 +178,17 @@ TEST_CASE("resume from state() equals an uninterrupted run, bit for bit") {
     const nn::training_state before = tb.state();
     CHECK_THROWS_AS(tb.load_state(bad), std::invalid_argument);
     CHECK(fxp_test::same_state(before, tb.state()));
+    nn::training_state no_step = mid;
+    no_step.counters.erase(no_step.counters.end() - 1);  // trainer.step
+    CHECK_THROWS_WITH(tb.load_state(no_step), Catch::Contains("trainer.step"));
+    CHECK(fxp_test::same_state(before, tb.state()));
+    // An Adam trainer refuses an SGD state before touching its model.
+    nn::sequential c = fxp_test::small_cnn(78);
+    nn::adam oc(nn::lr_schedule::constant(0.01));
+    nn::trainer tc(c, oc);
+    const nn::training_state fresh = tc.state();
+    CHECK_THROWS_WITH(tc.load_state(mid), Catch::Contains("adam.t"));
+    CHECK(fxp_test::same_state(fresh, tc.state()));
   }
 }
 

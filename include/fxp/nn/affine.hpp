@@ -124,6 +124,13 @@ class affine_layer : public layer {
     return value(std::move(dx));
   }
 
+  void check_conversion(training_mode to) const override {
+    if (!is_fixed(to)) return;
+    (void)format_of(role::weights);
+    (void)format_of(role::biases);
+    if (to == training_mode::fixed_master) (void)need(role::master);
+  }
+
   void convert_parameters(training_mode from, training_mode to) override {
     if (is_fixed(from) == is_fixed(to) && (from == training_mode::fixed_master) == (to == training_mode::fixed_master)) {
       return;

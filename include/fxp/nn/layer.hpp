@@ -177,6 +177,9 @@ class layer {
   /// Converts the parameters into the representation of mode `m` (and back to float):
   /// quantizes float values into the weights/biases (and master) formats, or dequantizes.
   virtual void convert_parameters(training_mode from, training_mode to) { (void)from, (void)to; }
+  /// Throws what convert_parameters(..., to) would (a missing format) without changing
+  /// anything, so a model can check every layer before converting any.
+  virtual void check_conversion(training_mode to) const { (void)to; }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] std::vector<parameter>& parameters() noexcept { return params_; }

@@ -14,6 +14,7 @@
 #include <variant>      // state tensors
 #include <vector>       // layers, activations
 
+#include "detail/clipped_error.hpp"
 #include "affine.hpp"
 #include "flatten.hpp"
 #include "layer.hpp"
@@ -83,13 +84,15 @@ class sequential {
   [[nodiscard]] training_mode mode() const noexcept { return mode_; }
   /// Switches the training mode, converting the parameters: float -> fixed quantizes them
   /// (round to nearest) into each layer's weights / biases formats (and master formats for
-  /// fixed_master), fixed -> float dequantizes them exactly. The formats must be set first.
+  /// fixed_master), fixed -> float dequantizes them exactly. The formats must be set first;
+  /// a missing one throws std::invalid_argument before any layer changes.
   void set_mode(training_mode m) {
     if (m == mode_) return;
     if (is_fixed(m) && !input_precision_[role::activations]) {
       throw std::invalid_argument("fxp::nn::sequential: a fixed-point mode needs the input's format "
                                   "(plan line 'input acts=u8.7' or set_input_format)");
     }
+    for (const auto& l : layers_) l->check_conversion(m);  // all or nothing
     for (auto& l : layers_) l->convert_parameters(mode_, m);
     mode_ = m;
   }
@@ -189,6 +192,10 @@ class sequential {
     for (std::size_t i = layers_.size(); i-- > 0;) {
       const value& x = i == 0 ? input_ : outputs_[i - 1];
       const bool need = i > lowest || (keep_all_errors_ && i > 0);
+      // A saturated output passed no change on: its error is zero (clipped_error.hpp).
+      if (mode_ != training_mode::floating) {
+        (void)detail::clip_error(dy, outputs_[i], layers_[i]->precision()[role::activations]);
+      }
       value dx = layers_[i]->backward(x, outputs_[i], dy, ctx, need);
       if (layers_[i]->watch) layers_[i]->watch(*layers_[i], hook_point::backward, dy, dx);
       errors_[i] = std::move(dy);

@@ -95,6 +95,8 @@ class optimizer {
   virtual void step(sequential& model, std::uint64_t t) = 0;
   /// Appends every buffer and counter, named "<name()>.<parameter>.<buffer>".
   virtual void append_state(training_state& s) const = 0;
+  /// Throws std::invalid_argument when load_state(s) would (a counter is missing).
+  virtual void check_state(const training_state& s) const { (void)s; }
   /// Restores what append_state wrote (std::invalid_argument, and no change, on a mismatch).
   virtual void load_state(const training_state& s) = 0;
   /// Forgets every buffer (e.g. after a mode change; buffers of the old representation are
@@ -389,9 +391,12 @@ class adam final : public optimizer {
       detail::append_buffer(s, "adam." + name + ".v", b.v);
     }
   }
+  void check_state(const training_state& s) const override {
+    if (!s.find_counter("adam.t")) throw std::invalid_argument("fxp::nn::adam::load_state: counter adam.t missing");
+  }
   void load_state(const training_state& s) override {
+    check_state(s);
     const std::uint64_t* t = s.find_counter("adam.t");
-    if (!t) throw std::invalid_argument("fxp::nn::adam::load_state: counter adam.t missing");
     std::map<std::string, moments> next;
     for (const auto& e : s.tensors) {
       if (e.name.size() > 7 && e.name.compare(0, 5, "adam.") == 0 && e.name.compare(e.name.size() - 2, 2, ".m") == 0) {
@@ -438,19 +443,28 @@ class adam final : public optimizer {
     std::vector<std::int64_t> m = detail::load_raw(mv.m.q);
     std::vector<std::int64_t> v = detail::load_raw(mv.v.q);
     std::vector<std::int64_t> u(w.size());
+    constexpr std::size_t chunk = 256;
+    std::array<std::uint32_t, chunk> wm{}, wv{}, wu{};
     for (std::size_t i = 0; i < w.size(); ++i) {
+      const std::size_t lane = i % chunk;
+      if (random && lane == 0) {
+        const std::size_t len = std::min(chunk, w.size() - i);
+        simd::detail::fill_words(km, i, len, wm.data());
+        simd::detail::fill_words(kv, i, len, wv.data());
+        simd::detail::fill_words(ku, i, len, wu.data());
+      }
       const double gi = std::ldexp(static_cast<double>(g[i]), -fg.frac) +
                         weight_decay_ * std::ldexp(static_cast<double>(w[i]), -fw.frac);
       const double mi = beta1_ * std::ldexp(static_cast<double>(m[i]), -fm.frac) + (1.0 - beta1_) * gi;
       const double vi = beta2_ * std::ldexp(static_cast<double>(v[i]), -fv.frac) + (1.0 - beta2_) * gi * gi;
-      m[i] = detail::saturate(detail::round_double(std::ldexp(mi, fm.frac), rnd, random ? km.word(i) : 0u), fm, sat[role::state]);
-      v[i] = detail::saturate(detail::round_double(std::ldexp(vi, fv.frac), rnd, random ? kv.word(i) : 0u), fv, sat[role::state2]);
+      m[i] = detail::saturate(detail::round_double(std::ldexp(mi, fm.frac), rnd, wm[lane]), fm, sat[role::state]);
+      v[i] = detail::saturate(detail::round_double(std::ldexp(vi, fv.frac), rnd, wv[lane]), fv, sat[role::state2]);
       const double mh = std::ldexp(static_cast<double>(m[i]), -fm.frac) / c1;
       // v is taken as at least one step of its format: a second moment that rounded to
       // zero must not blow the step up to lr * m / eps.
       const double vh = std::ldexp(static_cast<double>(v[i] > 0 ? v[i] : 1), -fv.frac) / c2;
       const double step = lr * mh / (std::sqrt(vh) + eps_);
-      u[i] = detail::saturate(detail::round_double(std::ldexp(step, fu.frac), rnd, random ? ku.word(i) : 0u), fu, sat[role::updates]);
+      u[i] = detail::saturate(detail::round_double(std::ldexp(step, fu.frac), rnd, wu[lane]), fu, sat[role::updates]);
     }
     mv.m.q = detail::store_raw(target.shape(), fm, m);
     mv.v.q = detail::store_raw(target.shape(), fv, v);

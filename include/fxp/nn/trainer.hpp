@@ -7,6 +7,7 @@
 #include <cstddef>   // std::size_t
 #include <cstdint>   // the step counter
 #include <span>      // labels
+#include <stdexcept> // std::invalid_argument
 #include <vector>    // labels
 
 #include "loss.hpp"
@@ -58,10 +59,12 @@ class trainer {
     s.counters.emplace_back("trainer.step", step_);
     return s;
   }
-  /// Restores state() (the model first: on an error in its part nothing changes).
+  /// Restores state(). Everything is checked before anything changes: on an error
+  /// (std::invalid_argument naming the entry) model, optimizer and step are untouched.
   void load_state(const training_state& s) {
     const std::uint64_t* t = s.find_counter("trainer.step");
     if (!t) throw std::invalid_argument("fxp::nn::trainer::load_state: counter trainer.step missing");
+    opt_->check_state(s);
     model_->load_state(s);
     opt_->load_state(s);
     step_ = *t;

@@ -1,0 +1,60 @@
+#pragma once
+/// \file
+/// The error through a saturated output is zero: an output clamped to its format's bound
+/// does not move when the pre-activation does, so its derivative is 0 (the clipped
+/// straight-through estimator). Passing the error through anyway keeps pushing the weights
+/// that drove the output out of range, and 8-bit activations then diverge within a few
+/// hundred steps; this is the mismatch between the function the forward pass ran and the
+/// gradient back-propagation uses that Lin & Talathi, "Overcoming Challenges in Fixed Point
+/// Training of Deep Convolutional Networks" (arXiv:1607.02241), analyse.
+
+#include <cstddef>   // std::size_t
+#include <cstdint>   // raw values
+#include <optional>  // float roles have no format
+
+#include "../../tensor/dynamic.hpp"
+#include "../layer.hpp"
+
+namespace fxp::nn::detail {
+
+/// Zeroes dy where y sits on a bound of `f` (y the layer's output of the pass, dy the error
+/// of that output). Fixed modes compare raw values; QAT the fake-quantized floats. An
+/// output exactly on the bound without having saturated loses its error too: a bound is a
+/// single value of the format's 2^bits, and clipped estimators accept that.
+/// \returns the number of errors zeroed
+inline std::size_t clip_error(value& dy, const value& y, const std::optional<dynamic_format>& f) {
+  if (!f || dy.shape().size() != y.shape().size()) return 0;
+  std::size_t zeroed = 0;
+  if (dy.is_fixed && y.is_fixed) {
+    const std::int64_t lo = y.q.format().raw_min();
+    const std::int64_t hi = y.q.format().raw_max();
+    // Unsigned outputs rest at their lower bound, 0, after relu without having saturated.
+    const bool check_lo = y.q.format().is_signed;
+    y.q.visit([&](const auto* out) {
+      dy.q.visit([&](auto* err) {
+        using carrier = std::remove_cvref_t<decltype(*err)>;
+        for (std::size_t i = 0; i < dy.q.size(); ++i) {
+          const auto r = static_cast<std::int64_t>(out[i].raw());
+          if (r == hi || (check_lo && r == lo)) {
+            zeroed += err[i].raw() != 0;
+            err[i] = carrier::from_raw(0);
+          }
+        }
+      });
+    });
+  } else if (!dy.is_fixed && !y.is_fixed) {
+    const double step = f->step();
+    const auto hi = static_cast<float>(static_cast<double>(f->raw_max()) * step);
+    const auto lo = static_cast<float>(static_cast<double>(f->raw_min()) * step);
+    const bool check_lo = f->is_signed;
+    for (std::size_t i = 0; i < dy.f.size(); ++i) {
+      if (y.f[i] >= hi || (check_lo && y.f[i] <= lo)) {
+        zeroed += dy.f[i] != 0.0f;
+        dy.f[i] = 0.0f;
+      }
+    }
+  }
+  return zeroed;
+}
+
+}  // namespace fxp::nn::detail
