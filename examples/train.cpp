@@ -7,14 +7,16 @@
 //   train --mode qat --precision formats.txt --epochs 2 --save run.fxpc
 //
 // Fixed-point formats: each role's fractional bits come from a float calibration pass of
-// the freshly initialised network (max-range formats with one bit of headroom, see
+// the freshly initialised network (max-range formats with headroom, see
 // fxp::quant::range_plan); a --precision file (one line per layer, e.g.
-// `conv1 weights=s8.7 acts=u8.4 rounding=nearest`) is applied on top of them.
+// `conv1 weights=s8.7 acts=u8.4 rounding=nearest`) is applied on top of them. During
+// training, formats that saturate too often gain a bit of range (--adapt-every).
 
 #include <fxp/io/batches.hpp>
 #include <fxp/io/fashion_mnist.hpp>
 #include <fxp/io/training_checkpoint.hpp>
 #include <fxp/nn/nn.hpp>
+#include <fxp/quant/adapt.hpp>
 #include <fxp/quant/calibration.hpp>
 
 #include <CLI/CLI.hpp>
@@ -58,6 +60,7 @@ struct options {
   std::string csv;
   std::string print_plan;
   double progress_seconds = 1.0;
+  std::size_t adapt_every = 100;
 };
 
 using clock_type = std::chrono::steady_clock;
@@ -168,6 +171,13 @@ int run(const options& o) {
        epoch < static_cast<std::uint64_t>(o.epochs); ++epoch) {
     const fxp::io::epoch_batches order(batches, o.seed, static_cast<std::uint32_t>(epoch));
     model.reset_saturations();
+    std::uint64_t epoch_saturations = 0;
+    std::size_t widened = 0;
+    const auto total_saturations = [&] {
+      std::uint64_t n = model.input_saturations();
+      for (const auto& [name, counts] : model.saturations()) n += counts.total();
+      return n;
+    };
     double loss_sum = 0;
     std::size_t correct = 0, seen = 0;
     const auto start = clock_type::now();
@@ -175,6 +185,12 @@ int run(const options& o) {
     for (std::uint64_t b = trainer.step_count() % per_epoch; b < per_epoch; ++b) {
       fxp::io::gather(train.view(), order[static_cast<std::size_t>(b)], batch);
       const fxp::nn::step_result r = trainer.step(batch.images, batch.labels);
+      // Dynamic fixed point: windows of adapt_every steps counted from the epoch's start,
+      // so a run resumed at an epoch boundary takes the same decisions.
+      if (o.adapt_every > 0 && fxp::nn::is_fixed(model.mode()) && (b + 1) % o.adapt_every == 0) {
+        epoch_saturations += total_saturations();
+        widened += fxp::quant::widen_saturated_formats(model, o.adapt_every).size();
+      }
       loss_sum += r.loss * static_cast<double>(r.count);
       correct += r.correct;
       seen += r.count;
@@ -198,14 +214,13 @@ int run(const options& o) {
     last.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     last.images_per_second = static_cast<double>(seen) / seconds;
     last.test_accuracy = fxp::nn::accuracy(model, test.images(), std::span(test.labels()));
-    last.saturations = 0;
-    for (const auto& [name, counts] : model.saturations()) last.saturations += counts.total();
+    last.saturations = epoch_saturations + total_saturations();
     if (tty) std::printf("\n");
     std::printf("epoch %llu: loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s, "
-                "%llu saturations\n",
+                "%llu saturations, %zu formats widened\n",
                 static_cast<unsigned long long>(epoch + 1), last.loss, 100 * last.train_accuracy,
                 100 * last.test_accuracy, last.images_per_second,
-                static_cast<unsigned long long>(last.saturations));
+                static_cast<unsigned long long>(last.saturations), widened);
     if (csv) {
       csv << epoch + 1 << ',' << fxp::nn::to_string(model.mode()) << ',' << last.loss << ','
           << last.train_accuracy << ',' << last.test_accuracy << ',' << last.images_per_second
@@ -274,6 +289,10 @@ int main(int argc, char** argv) {
   app.add_option("--csv", o.csv, "CSV log, one row per epoch");
   app.add_option("--print-plan", o.print_plan, "write the layers' formats to this file");
   app.add_option("--progress", o.progress_seconds, "seconds between progress lines")->capture_default_str();
+  app.add_option("--adapt-every", o.adapt_every,
+                 "fixed modes: every N steps, widen the range of formats that saturated on more "
+                 "than 1e-4 of their values (0: static formats)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

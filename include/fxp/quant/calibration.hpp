@@ -153,7 +153,7 @@ namespace detail {
 /// The precision plan of max-range formats (nothing the calibration saw saturates, with the
 /// stated headroom) for the bit-widths `bits`: one line per layer, "input" first. Updates
 /// take the gradients' format shifted by log2(1 / learning_rate), the optimizer state by
-/// log2(1 / (1 - momentum)) the other way, master weights the weights' integer bits.
+/// log2(1 / (1 - momentum)) the other way; master weights their own max-range format.
 [[nodiscard]] inline nn::precision_plan range_plan(const model_statistics& stats, const plan_bits& bits) {
   nn::precision_plan plan;
   const std::string rounding = " rounding=" + std::string(fxp::to_string(bits.rounding));
@@ -184,7 +184,10 @@ namespace detail {
       add("grads", bits.grads, g);
       add("updates", bits.updates, dynamic_format{bits.updates, std::min(g.frac + lr_shift, dynamic_format::max_frac), true});
       add("state", bits.state, dynamic_format{bits.state, std::max(g.frac - state_shift, -dynamic_format::max_frac), true});
-      add("master", bits.master, dynamic_format{bits.master, std::min(w.frac + bits.master - bits.weights, dynamic_format::max_frac), true});
+      // The master copy gets its own range: narrow forward weights are requantized from it
+      // every step, and it must hold where training takes the weights.
+      add("master", bits.master,
+          detail::range_format(bits.master, s.weights, room(bits.weight_headroom, bits.master, false)));
     }
     plan.set(s.layer, fields + rounding.substr(1));
   }
