@@ -3,7 +3,7 @@
 fxp_add_program(pipeline pipeline.cpp)
 target_link_libraries(pipeline PRIVATE fxp::io CLI11::CLI11)
 
-# Runs it from the build tree with its defaults (3 float epochs, seed 1, 2 threads); the
+# Runs it from the build tree with its defaults (2 float epochs, 100 fine-tuning steps, seed 1, 2 threads); the
 # results (CSV files, plans, the plot and the float checkpoint a later run reuses) go to
 # ${CMAKE_BINARY_DIR}/results.
 add_custom_target(run_pipeline
