@@ -26,6 +26,7 @@
 #include <string>     // messages
 #include <vector>     // the exact sums
 
+#include "../core/detail/raw_array.hpp"
 #include "../core/dynamic_format.hpp"
 #include "../core/random.hpp"
 #include "../simd/conv.hpp"
@@ -80,9 +81,11 @@ struct no_fast_chunk {
 /// \param fast `fast.operator()<Round>(first, n, rounded)` may round elements [first,
 ///        first + n) itself into fixed<32, 0> (saturating at its bounds only) and return
 ///        true; the bounds of out's format and the count are then applied here
+/// \param uniform_shift when every input has this shift, 1..62: rounds in 64-bit code the
+///        compiler can vectorize (0: the inputs' own shifts, any)
 template <class Input, class Fast = no_fast_chunk>
 std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
-                        const Input& input, const Fast& fast = {}) {  const dynamic_format f = out.format();
+                        const Input& input, const Fast& fast = {}, int uniform_shift = 0) {  const dynamic_format f = out.format();
   const std::int64_t lo = f.raw_min();
   const std::int64_t hi = f.raw_max();
   std::atomic<std::uint64_t> total{0};
@@ -107,6 +110,17 @@ std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
           }
           if constexpr (!deterministic_rounding<Round>) {
             simd::detail::fill_words(key, first + c, n, words);
+          }
+          if (uniform_shift >= 1 && uniform_shift <= 62) {
+            for (std::size_t j = 0; j < n; ++j) {
+              const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
+              const std::int64_t q = round_down_or_up<Round, std::int64_t, std::uint64_t>(
+                  input(first + c + j).v, uniform_shift, word);
+              const std::int64_t kept = std::clamp(q, lo, hi);
+              clamped += kept != q;
+              dst[first + c + j] = carrier::from_raw(static_cast<raw_type>(kept));
+            }
+            continue;
           }
           for (std::size_t j = 0; j < n; ++j) {
             const std::size_t i = first + c + j;
@@ -172,15 +186,15 @@ decltype(auto) visit_operand(const qtensor& t, F&& f) {
 /// The exact integer sums of a product kernel, as raw values of fixed<64, 0>.
 using exact_sum = fixed<64, 0>;
 
-/// Adds bias[index(i)] * 2^(sum_frac - bias.frac) to sums[i]: the bias joins the exact sum
-/// before the one rounding.
-template <class Index>
-void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qtensor& bias,
-              std::size_t bias_count, const Index& index) {
-  if (bias.size() != bias_count) {
+/// Adds bias[c] * 2^(sum_frac - bias.frac) to the sums of channel c, where the sums are
+/// blocks of `channels` runs of `inner` elements (conv2d: images of channel planes; matmul:
+/// rows, inner = 1): the bias joins the exact sum before the one rounding.
+inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qtensor& bias,
+                     std::size_t channels, std::size_t inner) {
+  if (bias.size() != channels) {
     throw std::invalid_argument(std::string(who) + ": the bias has " +
                                 std::to_string(bias.size()) + " elements, expected " +
-                                std::to_string(bias_count));
+                                std::to_string(channels));
   }
   const int up = sum_frac - bias.format().frac;
   if (up < 0 || up > 30) {
@@ -188,15 +202,16 @@ void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qten
                                 bias.format().to_string() + " needs 0 to 30 fractional bits " +
                                 "fewer than the products' " + std::to_string(sum_frac));
   }
-  bias.visit([&](const auto* b) {
-    auto* s = sums.data();
-    for_each_piece(sums.size(), [&](std::size_t first, std::size_t count) {
-      for (std::size_t i = first; i < first + count; ++i) {
-        const std::int64_t add = static_cast<std::int64_t>(b[index(i)].raw()) * (std::int64_t{1} << up);
-        s[i] = exact_sum::from_raw(s[i].raw() + add);
-      }
-    });
-  });
+  std::vector<std::int64_t> aligned(channels);
+  for (std::size_t c = 0; c < channels; ++c) aligned[c] = bias.raw(c) * (std::int64_t{1} << up);
+  std::int64_t* v = fxp::detail::raw_pointer(sums.data());
+  const std::size_t block = channels * inner;
+  for (std::size_t first = 0; first + block <= sums.size(); first += block) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      std::int64_t* run = v + first + c * inner;
+      for (std::size_t k = 0; k < inner; ++k) run[k] += aligned[c];
+    }
+  }
 }
 
 /// out = sums * 2^-shift rounded into `f` (the epilogue of the product kernels).
@@ -206,9 +221,9 @@ void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qten
   qtensor out(s, f);
   const exact_sum* v = sums.data();
   const int shift = sum_frac - f.frac;
-  out.set_saturations(round_all(out, mode, key, [v, shift](std::size_t i) {
-    return scaled_value{v[i].raw(), shift};
-  }));
+  out.set_saturations(round_all(
+      out, mode, key, [v, shift](std::size_t i) { return scaled_value{v[i].raw(), shift}; },
+      no_fast_chunk{}, shift));
   return out;
 }
 
@@ -282,9 +297,12 @@ template <tensor_like X>
   qtensor out(q.shape(), f);
   q.visit([&](const auto* src) {
     const int shift = q.format().frac - f.frac;
-    out.set_saturations(detail::round_all(out, mode, key, [src, shift](std::size_t i) {
-      return detail::scaled_value{static_cast<std::int64_t>(src[i].raw()), shift};
-    }));
+    out.set_saturations(detail::round_all(
+        out, mode, key,
+        [src, shift](std::size_t i) {
+          return detail::scaled_value{static_cast<std::int64_t>(src[i].raw()), shift};
+        },
+        detail::no_fast_chunk{}, shift));
   });
   return out;
 }
@@ -325,8 +343,7 @@ template <tensor_like X>
   const fxp::shape s = sums.shape();
   if (bias_per_column != nullptr) {
     const std::size_t n = s[1];
-    detail::add_bias(who, sums, sum_frac, *bias_per_column, n,
-                     [n](std::size_t i) { return i % n; });
+    detail::add_bias(who, sums, sum_frac, *bias_per_column, n, 1);
   }
   return detail::round_sums(sums, s, sum_frac, out, mode, key);
 }
@@ -353,8 +370,7 @@ template <tensor_like X>
   if (bias_per_channel != nullptr) {
     const std::size_t channels = s[1];
     const std::size_t pixels = s[2] * s[3];
-    detail::add_bias(who, sums, sum_frac, *bias_per_channel, channels,
-                     [=](std::size_t i) { return (i / pixels) % channels; });
+    detail::add_bias(who, sums, sum_frac, *bias_per_channel, channels, pixels);
   }
   return detail::round_sums(sums, s, sum_frac, out, mode, key);
 }
