@@ -186,6 +186,20 @@ decltype(auto) visit_operand(const qtensor& t, F&& f) {
 /// The exact integer sums of a product kernel, as raw values of fixed<64, 0>.
 using exact_sum = fixed<64, 0>;
 
+/// The exact sums of product(a, b) on the carriers of a and b, after checking both operands
+/// and the output format: the common front of every run-time product kernel.
+template <class Product>
+[[nodiscard]] tensor<exact_sum> exact_product(const char* who, const char* what_a, const qtensor& a,
+                                              const char* what_b, const qtensor& b,
+                                              dynamic_format out, const Product& product) {
+  require_operand(who, what_a, a.format());
+  require_operand(who, what_b, b.format());
+  out.validate(who);
+  return visit_operand(a, [&](auto va) {
+    return visit_operand(b, [&](auto vb) { return product(va, vb); });
+  });
+}
+
 /// Adds bias[c] * 2^(sum_frac - bias.frac) to the sums of channel c, where the sums are
 /// blocks of `channels` runs of `inner` elements (conv2d: images of channel planes; matmul:
 /// rows, inner = 1): the bias joins the exact sum before the one rounding.
@@ -331,14 +345,10 @@ template <tensor_like X>
                                     const random_key& key = {},
                                     const qtensor* bias_per_column = nullptr) {
   constexpr const char* who = "fxp::matmul";
-  detail::require_operand(who, "A", a.format());
-  detail::require_operand(who, "B", b.format());
-  out.validate(who);
-  tensor<detail::exact_sum> sums = detail::visit_operand(a, [&](auto va) {
-    return detail::visit_operand(b, [&](auto vb) {
-      return matmul<detail::exact_sum, fxp::truncate>(va, vb, ta, tb);
-    });
-  });
+  tensor<detail::exact_sum> sums =
+      detail::exact_product(who, "A", a, "B", b, out, [&](auto va, auto vb) {
+        return matmul<detail::exact_sum, fxp::truncate>(va, vb, ta, tb);
+      });
   const int sum_frac = a.format().frac + b.format().frac;
   const fxp::shape s = sums.shape();
   if (bias_per_column != nullptr) {
@@ -357,14 +367,10 @@ template <tensor_like X>
                                     const random_key& key = {},
                                     const qtensor* bias_per_channel = nullptr) {
   constexpr const char* who = "fxp::conv2d";
-  detail::require_operand(who, "the input", x.format());
-  detail::require_operand(who, "the weights", w.format());
-  out.validate(who);
-  tensor<detail::exact_sum> sums = detail::visit_operand(x, [&](auto vx) {
-    return detail::visit_operand(w, [&](auto vw) {
-      return conv2d<detail::exact_sum, fxp::truncate>(vx, vw, p);
-    });
-  });
+  tensor<detail::exact_sum> sums =
+      detail::exact_product(who, "the input", x, "the weights", w, out, [&](auto vx, auto vw) {
+        return conv2d<detail::exact_sum, fxp::truncate>(vx, vw, p);
+      });
   const int sum_frac = x.format().frac + w.format().frac;
   const fxp::shape s = sums.shape();
   if (bias_per_channel != nullptr) {
@@ -381,15 +387,10 @@ template <tensor_like X>
                                                   const shape& input, const conv2d_params& p,
                                                   dynamic_format out, rounding_mode mode,
                                                   const random_key& key = {}) {
-  constexpr const char* who = "fxp::conv2d_backward_data";
-  detail::require_operand(who, "the weights", w.format());
-  detail::require_operand(who, "dy", dy.format());
-  out.validate(who);
-  tensor<detail::exact_sum> sums = detail::visit_operand(w, [&](auto vw) {
-    return detail::visit_operand(dy, [&](auto vdy) {
-      return conv2d_backward_data<detail::exact_sum, fxp::truncate>(vw, vdy, input, p);
-    });
-  });
+  tensor<detail::exact_sum> sums = detail::exact_product(
+      "fxp::conv2d_backward_data", "the weights", w, "dy", dy, out, [&](auto vw, auto vdy) {
+        return conv2d_backward_data<detail::exact_sum, fxp::truncate>(vw, vdy, input, p);
+      });
   return detail::round_sums(sums, input, w.format().frac + dy.format().frac, out, mode, key);
 }
 
@@ -400,15 +401,10 @@ template <tensor_like X>
                                                      const conv2d_params& p, dynamic_format out,
                                                      rounding_mode mode,
                                                      const random_key& key = {}) {
-  constexpr const char* who = "fxp::conv2d_backward_weights";
-  detail::require_operand(who, "the input", x.format());
-  detail::require_operand(who, "dy", dy.format());
-  out.validate(who);
-  tensor<detail::exact_sum> sums = detail::visit_operand(x, [&](auto vx) {
-    return detail::visit_operand(dy, [&](auto vdy) {
-      return conv2d_backward_weights<detail::exact_sum, fxp::truncate>(vx, vdy, weights, p);
-    });
-  });
+  tensor<detail::exact_sum> sums = detail::exact_product(
+      "fxp::conv2d_backward_weights", "the input", x, "dy", dy, out, [&](auto vx, auto vdy) {
+        return conv2d_backward_weights<detail::exact_sum, fxp::truncate>(vx, vdy, weights, p);
+      });
   return detail::round_sums(sums, weights, x.format().frac + dy.format().frac, out, mode, key);
 }
 
