@@ -271,7 +271,7 @@ template <tensor_like X>
   // compile-time kernel rounds it into int32 (fixed<32, 0>) by the same rule and word.
   // Chunks holding such a tiny product, and 32-bit formats (whose bounds are int32's, so
   // a saturation would go uncounted), take the exact path.
-  const float scale = static_cast<float>(f.step() == 0 ? 0 : 1.0 / f.step());
+  const float scale = static_cast<float>(1.0 / f.step());  // 2^frac, exact: |frac| <= 64
   const auto fast = [&]<class Round>(std::size_t first, std::size_t n, fixed<32, 0>* rounded) {
     if (f.bits >= 32) return false;
     float scaled[1024];
