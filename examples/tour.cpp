@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include <fxp/fxp.hpp>
+#include <fxp/core/core.hpp>
 
 namespace {
 

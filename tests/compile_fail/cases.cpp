@@ -1,6 +1,6 @@
 // Cases that must not compile; tests/compile_fail/CMakeLists.txt compiles each one alone
 // (-DFXP_CASE_<NAME>) and expects the compiler's message. The control case must compile.
-#include <fxp/fxp.hpp>
+#include <fxp/core/core.hpp>
 #include <random>
 
 using namespace fxp;

@@ -1,6 +1,6 @@
 // The scalar core's API: result types, constexpr evaluation, conversions, limits, errors,
 // printing, 64-bit formats. Exhaustive value checks live in tests/exhaustive.
-#include <fxp/fxp.hpp>
+#include <fxp/core/core.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // float/double <-> fixed: every representable value round-trips, and random doubles
 // (ties, out of range, subnormal, infinite, NaN) convert exactly as an independent
 // reference built on ldexp/floor says, for every rounding and overflow policy.
-#include <fxp/fxp.hpp>
+#include <fxp/core/core.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Stochastic rounding: exactly unbiased when every random word is enumerated, round-up
 // frequencies within binomial bounds at fixed seeds, reproducible from (seed, stream,
 // counter), one word per conversion, independent streams.
-#include <fxp/fxp.hpp>
+#include <fxp/core/core.hpp>
 
 #include <catch2/catch.hpp>
 

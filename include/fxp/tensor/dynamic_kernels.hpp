@@ -41,98 +41,119 @@ namespace fxp {
 
 namespace detail {
 
-/// The raw value of format `out` for the exact value v * 2^-shift, rounded by Round with
-/// random word `word`, saturated into the format's bounds; `clamped` counts a saturation.
-template <rounding_policy Round>
-[[nodiscard, gnu::always_inline]] inline std::int64_t round_into(std::int64_t v, int shift,
-                                                                 std::int64_t lo, std::int64_t hi,
-                                                                 std::uint32_t word,
-                                                                 std::uint64_t& clamped) noexcept {
-  const int128 q = round_shifted<Round>(v, shift, word);
-  if (q < lo) {
-    ++clamped;
-    return lo;
-  }
-  if (q > hi) {
-    ++clamped;
-    return hi;
-  }
-  return static_cast<std::int64_t>(q);
-}
-
 /// An exact value v * 2^-shift, v an integer.
 struct scaled_value {
   std::int64_t v;
   int shift;
 };
 
-/// No fast form: every chunk goes element by element.
+/// No fast form: every chunk goes through the exact path.
 struct no_fast_chunk {
-  template <class Round>
-  bool operator()(std::size_t, std::size_t, fixed<32, 0>*) const noexcept {
+  bool operator()(rounding_mode, std::size_t, std::size_t, std::int64_t*) const noexcept {
     return false;
   }
 };
 
-/// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
-/// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
-/// pool. Returns the number of clamped elements.
-/// \param input a function of the flat index giving its scaled_value
-/// \param fast `fast.operator()<Round>(first, n, rounded)` may round elements [first,
-///        first + n) itself into fixed<32, 0> (saturating at its bounds only) and return
-///        true; the bounds of out's format and the count are then applied here
-/// \param uniform_shift when every input has this shift, 1..62: rounds in 64-bit code the
-///        compiler can vectorize (0: the inputs' own shifts, any)
-template <class Input, class Fast = no_fast_chunk>
-std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
-                        const Input& input, const Fast& fast = {}, int uniform_shift = 0) {  const dynamic_format f = out.format();
-  const std::int64_t lo = f.raw_min();
-  const std::int64_t hi = f.raw_max();
-  std::atomic<std::uint64_t> total{0};
+/// The elements the epilogue handles at a time: its buffers live on the stack.
+inline constexpr std::size_t epilogue_chunk = 1024;
+
+/// q[j] = round(v[j] * 2^-shift) by `mode` (shift = `uniform` when it is 1..62, shifts[j]
+/// otherwise), word j of `words` for stochastic rounding, clamped into [lo, hi]; returns
+/// the number clamped. A plain function: its five policy loops are compiled once, whatever
+/// the carriers and inputs of the kernels calling it.
+inline std::uint64_t round_chunk(rounding_mode mode, const std::int64_t* v, const int* shifts,
+                                 int uniform, const std::uint32_t* words, std::size_t n,
+                                 std::int64_t lo, std::int64_t hi, std::int64_t* q) {
+  std::uint64_t clamped = 0;
+  with_rounding(mode, [&]<class Round>() {
+    if (uniform >= 1 && uniform <= 62) {  // 64-bit code the compiler can vectorize
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
+        const std::int64_t r =
+            round_down_or_up<Round, std::int64_t, std::uint64_t>(v[j], uniform, word);
+        q[j] = std::clamp(r, lo, hi);
+        clamped += q[j] != r;
+      }
+      return;
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
+      const int128 r = round_shifted<Round>(v[j], shifts[j], word);
+      q[j] = r < lo ? lo : r > hi ? hi : static_cast<std::int64_t>(r);
+      clamped += r < lo || r > hi;
+    }
+  });
+  return clamped;
+}
+
+/// q[j] clamped into [lo, hi] in place; returns the number clamped.
+inline std::uint64_t clamp_chunk(std::int64_t* q, std::size_t n, std::int64_t lo,
+                                 std::int64_t hi) noexcept {
+  std::uint64_t clamped = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::int64_t kept = std::clamp(q[j], lo, hi);
+    clamped += kept != q[j];
+    q[j] = kept;
+  }
+  return clamped;
+}
+
+/// Raw values q[0, n) (within out's bounds) stored at elements [first, first + n) of out.
+inline void store_chunk(qtensor& out, std::size_t first, const std::int64_t* q,
+                        std::size_t n) noexcept {
   out.visit([&](auto* dst) {
     using carrier = std::remove_cvref_t<decltype(*dst)>;
     using raw_type = typename carrier::raw_type;
-    with_rounding(mode, [&]<class Round>() {
-      for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
-        constexpr std::size_t chunk = 1024;
-        std::uint32_t words[deterministic_rounding<Round> ? 1 : chunk];
-        fixed<32, 0> rounded[chunk];
-        std::uint64_t clamped = 0;
-        for (std::size_t c = 0; c < count; c += chunk) {
-          const std::size_t n = std::min(chunk, count - c);
-          if (fast.template operator()<Round>(first + c, n, rounded)) {
-            for (std::size_t j = 0; j < n; ++j) {
-              const std::int64_t q = std::clamp<std::int64_t>(rounded[j].raw(), lo, hi);
-              clamped += q != rounded[j].raw();
-              dst[first + c + j] = carrier::from_raw(static_cast<raw_type>(q));
-            }
-            continue;
-          }
-          if constexpr (!deterministic_rounding<Round>) {
-            simd::detail::fill_words(key, first + c, n, words);
-          }
-          if (uniform_shift >= 1 && uniform_shift <= 62) {
-            for (std::size_t j = 0; j < n; ++j) {
-              const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
-              const std::int64_t q = round_down_or_up<Round, std::int64_t, std::uint64_t>(
-                  input(first + c + j).v, uniform_shift, word);
-              const std::int64_t kept = std::clamp(q, lo, hi);
-              clamped += kept != q;
-              dst[first + c + j] = carrier::from_raw(static_cast<raw_type>(kept));
-            }
-            continue;
-          }
-          for (std::size_t j = 0; j < n; ++j) {
-            const std::size_t i = first + c + j;
-            const std::uint32_t word = deterministic_rounding<Round> ? 0 : words[j];
-            const scaled_value x = input(i);
-            dst[i] = carrier::from_raw(
-                static_cast<raw_type>(round_into<Round>(x.v, x.shift, lo, hi, word, clamped)));
-          }
+    for (std::size_t j = 0; j < n; ++j) {
+      dst[first + j] = carrier::from_raw(static_cast<raw_type>(q[j]));
+    }
+  });
+}
+
+/// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
+/// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
+/// pool. Returns the number of clamped elements.
+///
+/// It runs in three stages per chunk — read the exact values (per input), round them in
+/// int64 (per policy), store them (per carrier) — so the code compiled grows with inputs +
+/// policies + carriers, not with their product.
+/// \param input a function of the flat index giving its scaled_value
+/// \param fast `fast(mode, first, n, q)` may round elements [first, first + n) itself into
+///        q (saturating at int32's bounds only) and return true; out's bounds and the
+///        count are then applied here
+/// \param uniform_shift when every input has this shift, 1..62: the 64-bit loop (0: the
+///        inputs' own shifts, any)
+template <class Input, class Fast = no_fast_chunk>
+std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
+                        const Input& input, const Fast& fast = {}, int uniform_shift = 0) {
+  const dynamic_format f = out.format();
+  const std::int64_t lo = f.raw_min();
+  const std::int64_t hi = f.raw_max();
+  const bool uniform = uniform_shift >= 1 && uniform_shift <= 62;
+  std::atomic<std::uint64_t> total{0};
+  for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
+    std::int64_t v[epilogue_chunk];
+    int shifts[epilogue_chunk];
+    std::uint32_t words[epilogue_chunk];
+    std::int64_t q[epilogue_chunk];
+    std::uint64_t clamped = 0;
+    for (std::size_t c = 0; c < count; c += epilogue_chunk) {
+      const std::size_t n = std::min(epilogue_chunk, count - c);
+      const std::size_t at = first + c;
+      if (fast(mode, at, n, q)) {
+        clamped += clamp_chunk(q, n, lo, hi);
+      } else {
+        for (std::size_t j = 0; j < n; ++j) {
+          const scaled_value x = input(at + j);
+          v[j] = x.v;
+          if (!uniform) shifts[j] = x.shift;
         }
-        total += clamped;
-      });
-    });
+        if (mode == rounding_mode::stochastic) simd::detail::fill_words(key, at, n, words);
+        clamped += round_chunk(mode, v, shifts, uniform ? uniform_shift : 0, words, n, lo, hi, q);
+      }
+      store_chunk(out, at, q, n);
+    }
+    total += clamped;
   });
   return total.load();
 }
@@ -272,16 +293,20 @@ template <tensor_like X>
   // Chunks holding such a tiny product, and 32-bit formats (whose bounds are int32's, so
   // a saturation would go uncounted), take the exact path.
   const float scale = static_cast<float>(1.0 / f.step());  // 2^frac, exact: |frac| <= 64
-  const auto fast = [&]<class Round>(std::size_t first, std::size_t n, fixed<32, 0>* rounded) {
+  const auto fast = [&](rounding_mode m, std::size_t first, std::size_t n, std::int64_t* q) {
     if (f.bits >= 32) return false;
-    float scaled[1024];
+    float scaled[detail::epilogue_chunk];
     bool tiny = false;
     for (std::size_t j = 0; j < n; ++j) {
       scaled[j] = v[first + j] * scale;
       tiny |= std::abs(scaled[j]) < std::numeric_limits<float>::min() && v[first + j] != 0.0f;
     }
     if (tiny) return false;
-    fxp::quantize<fixed<32, 0>, Round>(scaled, rounded, n, key, first);
+    fixed<32, 0> rounded[detail::epilogue_chunk];
+    with_rounding(m, [&]<class Round>() {
+      fxp::quantize<fixed<32, 0>, Round>(scaled, rounded, n, key, first);
+    });
+    for (std::size_t j = 0; j < n; ++j) q[j] = rounded[j].raw();
     return true;
   };
   out.set_saturations(detail::round_all(out, mode, key, exact, fast));
