@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Micro-benchmarks of fxp's scalar core, each beside the same loop written on float, so the
 // numbers that matter are the ratios within one run, not the absolute times.
 //

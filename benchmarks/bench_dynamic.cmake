@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Run-time formats (fxp::qtensor kernels) beside the compile-time kernels of the same formats.
 fxp_add_program(bench_dynamic bench_dynamic.cpp)
 target_link_libraries(bench_dynamic PRIVATE benchmark::benchmark)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time formats against the compile-time kernels of the same formats, in one run: what a
 // layer whose precision is set at run time pays for it.
 //
@@ -6,7 +7,7 @@
 //   dynamic/<kernel>/<shape>/<policy>/runtime   the same formats as fxp::dynamic_format
 //                                              values (fxp::qtensor kernels)
 //
-// Shapes are the reference CNN's at batch 32 (DESIGN.md section 7): dense 800 -> 128 on
+// Shapes are the reference CNN's at batch 32 (fxp::nn::reference_cnn): dense 800 -> 128 on
 // 8-bit weights and activations, conv 5x5 16 -> 32 on 14 x 14 images, the first layer's
 // quantized input. GOP/s counts a multiply and an add per product; the ratio
 // runtime / compile within one run is what the benchmark is for. 2 threads.

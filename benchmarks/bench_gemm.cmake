@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # GEMM: fxp's fixed-point and float kernels beside OpenBLAS sgemm and gemmlowp, each peer
 # only when it is installed (Debian: libopenblas-dev, libgemmlowp-dev).
 fxp_add_program(bench_gemm bench_gemm.cpp)

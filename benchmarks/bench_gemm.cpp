@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // GEMM throughput of fxp beside its peers, in one run on the same threads:
 //
 //   gemm/<shape>/<variant>   C = op(A) op(B), M x N x K and the transposes (n = as stored,

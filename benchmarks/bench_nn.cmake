@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The reference CNN's training and inference throughput: fxp's float and fixed-point modes
 # beside tiny-dnn in the same binary (Debian: tiny-dnn, libcereal-dev, libstb-dev) and
 # PyTorch in a script run right after it (Debian: python3-torch), each peer only when it

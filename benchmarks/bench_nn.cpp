@@ -1,4 +1,5 @@
-// Throughput of the reference CNN of DESIGN.md §7 (conv 5x5 1->16 pad 2, relu, maxpool 2;
+// SPDX-License-Identifier: MIT
+// Throughput of the reference CNN, fxp::nn::reference_cnn (conv 5x5 1->16 pad 2, relu, maxpool 2;
 // conv 5x5 16->32, relu, maxpool 2; dense 800->128, relu; dense 128->10; softmax
 // cross-entropy) on 2 threads, beside tiny-dnn in the same run:
 //

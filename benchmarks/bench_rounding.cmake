@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Rounding policies: fxp's SIMD quantize kernel beside the scalar core, a memcpy of the same
 # bytes and a hand-written std::mt19937 stochastic quantizer (Google Benchmark, one binary).
 fxp_add_program(bench_rounding bench_rounding.cpp)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Quantizing floats into fixed point under each rounding policy: fxp's SIMD kernel beside the
 // scalar core, a memcpy of the same input bytes (the bandwidth ceiling) and the stochastic
 // quantizer one writes by hand with std::mt19937, in one run:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules and the package config, so find_package(fxp) works after cmake --install.
 include_guard(GLOBAL)
 include(GNUInstallDirs)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compile settings for fxp's own targets (tests, benchmarks, examples). The library target
 # never carries them: users choose their own flags and instruction set.
 include_guard(GLOBAL)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian's xsimd 8.1 target lists "xtl" as a link dependency although xsimd needs xtl only
 # for its optional xtl::xcomplex support. Without libxtl-dev that name becomes "-lxtl" and
 # every link fails, so drop it unless an xtl target really exists.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bit-width allocation at compile time (Lin, Talathi & Annapureddy, "Fixed Point
 // Quantization of Deep Convolutional Networks", arXiv:1511.06393): the reference CNN's four
 // weight tensors and four activations as terms, the cheapest plan reaching 40 dB of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pipeline: the papers' pipeline on Fashion-MNIST end to end (float training, calibration,
 # equal vs optimised weight bit-widths, QAT fine-tuning, tables, CSV and an SVG plot).
 fxp_add_program(pipeline pipeline.cpp)

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: MIT
 // pipeline: the fixed-point quantization pipeline of Lin, Talathi & Annapureddy, "Fixed Point
 // Quantization of Deep Convolutional Networks" (arXiv:1511.06393), end to end on
-// Fashion-MNIST with the reference CNN (DESIGN.md section 7):
+// Fashion-MNIST with the reference CNN (fxp::nn::reference_cnn):
 //
 //  1. trains the float network (or resumes / reuses the checkpoint an earlier run saved;
 //     --retrain starts afresh);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A tour of fxp's scalar core: formats and their limits, exact arithmetic with growing
 // result types, and what each rounding policy does to the error of quantized data.
 //

@@ -1,4 +1,5 @@
-// train: trains the reference CNN (DESIGN.md section 7) on Fashion-MNIST in float,
+// SPDX-License-Identifier: MIT
+// train: trains the reference CNN (fxp::nn::reference_cnn) on Fashion-MNIST in float,
 // quantization-aware, fully fixed point, or fixed point with wide master weights, and
 // reports the test accuracy and the training throughput.
 //

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run_summary.sh PYTHON SUMMARY JSON TORCH_OUT: prints the ratios fxp / peer when PYTHON runs.
 py="$1"
 if [ -x "$py" ]; then

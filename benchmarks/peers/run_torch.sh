@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run_torch.sh PYTHON SCRIPT OUT: runs the PyTorch peer when PYTHON can import torch, its
 # lines kept in OUT; otherwise says so and leaves OUT empty (the peer is optional).
 py="$1"; script="$2"; out="$3"

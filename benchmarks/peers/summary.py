@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Ratios fxp / peer of one bench_nn run against the targets of the NN speed work.
 
 Usage: summary.py BENCH_NN_JSON [TORCH_LINES]

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch peer of bench_nn: the reference CNN of DESIGN.md section 7 on 2 threads.
+# SPDX-License-Identifier: MIT
+"""PyTorch peer of bench_nn: the reference CNN (fxp::nn::reference_cnn) on 2 threads.
 
 Measures, each as the median of several timed repetitions after a warm-up:
   torch_float_train_b32     SGD steps (lr 0.02, momentum 0.9, weight decay 5e-4) at batch 32:
@@ -66,7 +67,7 @@ def load_data(directory, n_train, n_test):
 
 class ReferenceCNN(nn.Module):
     """conv 5x5 1->16 pad 2, relu, maxpool 2; conv 5x5 16->32, relu, maxpool 2;
-    dense 800->128, relu; dense 128->10 (DESIGN.md section 7). With quant/dequant stubs
+    dense 800->128, relu; dense 128->10 (fxp::nn::reference_cnn). With quant/dequant stubs
     at the ends for eager-mode static quantization (identities in float)."""
 
     def __init__(self):

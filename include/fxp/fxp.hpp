@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Everything fxp offers but the io layer: the scalar core, tensors and their kernels (for
@@ -6,6 +7,7 @@
 /// fxp::io CMake target, so it is included on its own.
 
 #include "core/core.hpp"
+#include "version.hpp"
 #include "nn/nn.hpp"
 #include "quant/adapt.hpp"
 #include "quant/calibration.hpp"

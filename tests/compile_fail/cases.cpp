@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cases that must not compile; tests/compile_fail/CMakeLists.txt compiles each one alone
 // (-DFXP_CASE_<NAME>) and expects the compiler's message. The control case must compile.
 #include <fxp/core/core.hpp>

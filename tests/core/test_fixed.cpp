@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scalar core's API: result types, constexpr evaluation, conversions, limits, errors,
 // printing, 64-bit formats. Exhaustive value checks live in tests/exhaustive.
 #include <fxp/core/core.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // float/double <-> fixed: every representable value round-trips, and random doubles
 // (ties, out of range, subnormal, infinite, NaN) convert exactly as an independent
 // reference built on ldexp/floor says, for every rounding and overflow policy.

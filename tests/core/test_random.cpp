@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/core/random.hpp: Philox4x32-10 against Random123's known answers, the
 // (seed, stream, counter) contract of fxp::philox, and the per-thread default generator.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stochastic rounding: exactly unbiased when every random word is enumerated, round-up
 // frequencies within binomial bounds at fixed seeds, reproducible from (seed, stream,
 // counter), one word per conversion, independent streams.

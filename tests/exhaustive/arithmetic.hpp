@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Exact arithmetic on every pair of grid formats: a + b, a - b and a * b for every pair of
 // values (and -a for every format), checking the result's format, policies and raw value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The thunks of the exact arithmetic tests. Included only by the generated table sources.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The checking side of the exhaustive tests: calling a thunk and recording what it gave,
 // the stochastic words to try, and the bookkeeping of checks and mismatches. Included by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Comparisons: all six operators and <=>, every pair of values, for the pairs of grid
 // formats at either end of every shift class (plan.hpp): I = -2 on one side (the most

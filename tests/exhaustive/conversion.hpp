@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Conversions between grid formats: which (source, target, rounding, overflow) combinations
 // are compiled, and the table entries the run-time test walks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The thunks of the conversion tests: one per key of the plan in conversion.hpp, calling
 // fxp's public conversion API. Included only by the generated table sources.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Division: fxp::divide<R>(a, b) for every pair of values of the dividend formats of
 // plan.hpp (10 representative formats; all 146 x 146 pairs would be ~2 million thunks), into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Run-time descriptions shared by every part of the exhaustive tests: a format (I, F,
 // signedness) and the rounding and overflow policies as enumerations. Plain data, no fxp:

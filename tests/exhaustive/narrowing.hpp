@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Narrowing of exact arithmetic results: fxp::fixed_cast<A', Round>(a op b) back into the
 // left operand's format, under all 15 rounding x overflow combinations, every pair of

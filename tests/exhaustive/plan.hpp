@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the exhaustive tests cover: the grid of formats, the representative operand and
 // quotient formats, a random generator whose words the test chooses, and the split of the

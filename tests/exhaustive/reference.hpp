@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The independent reference of the exhaustive tests: every operation of fxp's scalar core
-// computed straight from its definition (DESIGN.md §3) on exact rationals held in 128-bit
+// computed straight from its definition (README, "A tour of the core") on exact rationals held in 128-bit
 // integers. It includes nothing of fxp and shares no code with it, so a bug in the library
 // cannot hide by appearing on both sides of a comparison.
 //
@@ -132,7 +133,7 @@ struct outcome {
   return fit(round_to_integer(x, r, word), t, o);
 }
 
-// Formats of the exact results (DESIGN.md §3): + and - align the binary points and add a
+// Formats of the exact results (README, "A tour of the core"): + and - align the binary points and add a
 // carry bit, an unsigned operand meeting a signed one counting one more integer bit; the
 // difference is always signed. * adds the widths. -a gains one integer bit and a sign.
 [[nodiscard]] constexpr format sum_format(format a, format b, bool difference) noexcept {

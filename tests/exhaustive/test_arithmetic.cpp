@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive exact arithmetic: a + b, a - b, a * b for every pair of grid formats and every
 // pair of values, and -a for every grid format and value. The result must have exactly the
 // documented format (and the operands' policies, which agree), fxp::result_t must name it,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive comparisons: for the pairs of grid formats of comparison.hpp (both ends of
 // every shift class) and every pair of values, == != < <= > >= and <=> must give the order
 // of the exact values.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive conversions between the formats of the grid (W <= 8, I from -2 to W + 2,
 // signed and unsigned): every value of the source, under the policy combinations of
 // conversion.hpp, through T(x) and fxp::fixed_cast, against the reference.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive division: fxp::divide<R>(a, b) for every pair of values of the representative
 // operand formats, into representative quotient formats (narrower, wider, negative I,
 // negative F, unsigned), all 15 rounding x overflow combinations, own and overridden

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exhaustive narrowing of exact results: fxp::fixed_cast<A', Round>(a op b) for op in
 // + - * (and -a), every pair of values of the representative formats, all 15 rounding x
 // overflow combinations, against the reference.

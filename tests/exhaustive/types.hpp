@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The compile-time side of the exhaustive tests, included only by the generated table
 // translation units: run-time descriptions (formats, policy enums) mapped to fxp types, and

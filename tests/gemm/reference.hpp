@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shared by the GEMM and convolution tests: random operands, the exact reference sums
 // (128-bit integers, computed here independently of the library's kernels) and their one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp::conv2d and its backward pieces (include/fxp/simd/conv.hpp): forward,
 // input gradient and weight gradient against direct 128-bit reference sums (written from
 // the definition of a strided, padded convolution, without im2col) rounded once by the

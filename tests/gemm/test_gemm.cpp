@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp::gemm (include/fxp/simd/gemm.hpp): every kernel compiled in (portable, AVX2,
 // AVX2-VNNI, AVX-512) against exact 128-bit reference sums rounded by the core's
 // fixed_cast, on random shapes (1, odd, several reduction blocks), all four transpose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of the thread pool (include/fxp/simd/parallel.hpp): the thread count setting,
 // every task run exactly once, exceptions carried back to the caller, nested and
 // concurrent calls.

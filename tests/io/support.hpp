@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Helpers of the io tests: a fresh temporary directory per test case, raw file access for
 // crafting bad files, and the message of an expected exception.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/io/batches.hpp: epoch permutations as a pure function of (seed, epoch), their
 // documented construction, their statistics, batch plans (keep / drop the last partial
 // batch), and copying batches out of a labelled set.

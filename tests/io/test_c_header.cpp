@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/io/c_header.hpp: a generated header is compiled by the C compiler (C99,
 // -Wall -Wextra -Werror -pedantic) into a program that checks every value bit for bit
 // against numbers the test prints itself, linked from two translation units, and compiled

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/io/checkpoint.hpp: round trips of typed sections, the documented byte layout
 // (checked against zlib's crc32), detection of every single-byte corruption at sampled
 // offsets, of truncation, of wrong magic / version and of malformed section tables, typed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/io/fashion_mnist.hpp and dataset.hpp: the real Fashion-MNIST files of Debian's
 // dataset-fashion-mnist package (counts, shapes, labels, class balance, pixel statistics),
 // normalisations, slices, and the errors for a missing or malformed data set.

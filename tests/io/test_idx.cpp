@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of fxp/io/idx.hpp: round trips of IDX files (plain and gzip'd) written by the test,
 // slices, and every kind of bad file: truncated, corrupt, wrong magic, wrong dimensions,
 // trailing bytes, mismatched pairs, missing files. Each error names the file and the problem.

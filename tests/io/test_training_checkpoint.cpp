@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Training checkpoints: a run resumed from a checkpoint equals the uninterrupted run bit
 // for bit (fixed point, stochastic rounding, SGD with momentum); a corrupt, foreign or
 // mismatched file is an exception naming it, and the trainer in memory is untouched.

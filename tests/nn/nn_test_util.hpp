@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Helpers of the nn tests: random tensors from fixed seeds and single-layer passes.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A small synthetic classification problem: 8x8 images, four classes, each class a bright
 // 4x4 quadrant (plus uniform noise), from a fixed seed; and the small CNN the training

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reference CNN trains a few hundred steps on a slice of the real Fashion-MNIST
 // (/usr/share/datasets/fashion-mnist, Debian dataset-fashion-mnist) and must classify the
 // first 1000 test images well above chance (10%).

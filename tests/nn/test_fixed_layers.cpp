@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fixed-point forward and backward of each layer against exact references written here with
 // 128-bit integers, for deterministic and stochastic rounding; and float vs fixed forward
 // within the derived quantization bound.
@@ -44,7 +45,7 @@ wide floor_div(wide a, wide b) {
 }
 
 /// The reference rounding of the rational num / den (den > 0) to an integer, by the rules of
-/// DESIGN.md §3: stochastic rounds up when word < floor(fraction * 2^32).
+/// the stochastic policy: it rounds up when word < floor(fraction * 2^32).
 wide ref_round(wide num, wide den, rounding_mode m, std::uint32_t word) {
   const wide fl = floor_div(num, den);
   const wide rem = num - fl * den;  // in [0, den)

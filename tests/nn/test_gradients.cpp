@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Analytic gradients of every layer and of the loss against central finite differences.
 //
 // The tensor kernels compute in float only, so the check runs on float layers with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Precision plans: the text format, its errors (with line numbers), and applying a plan to a
 // model, also after training (formats change at run time).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One thread vs two, bit for bit: a few steps of fixed-point training with stochastic
 // rounding of the reference CNN at batch 32 (large enough that the GEMM, the convolutions
 // and the element-wise kernels all split their work), and of float training.

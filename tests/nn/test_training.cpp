@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small CNN learns a synthetic four-class problem in every training mode (the loss starts
 // at ln 4 = 1.386); optimizers and schedules; state save / resume bit for bit.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Formats that follow the data: a role that saturates more often than the threshold gains
 // one bit of range and nothing else changes; and the error through a saturated output is
 // zero (the clipped straight-through estimator), in QAT and in fixed point.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bit-width allocation solver: equal to exhaustive search on random problems (primal
 // and dual), the tie rule, the KKT conditions of the continuous optimum, primal-dual
 // consistency, constant evaluation (an 8-term, 15-choice problem checked against a dynamic

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The noise model 1/g_out = sum_i 1/g_i on a random linear network: a chain of random
 // Gaussian matrices applied to Gaussian inputs, each weight matrix and each activation
 // quantized (in double arithmetic) with its designed format, the output compared with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Precision plans from a calibrated model (fxp/quant/plan.hpp): the allocation terms of the
 // reference CNN, plans that set exactly the allocated formats, equal plans, and a smoke run
 // of the pipeline's core (train briefly, calibrate, allocate, score in QAT) on a slice of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Statistics of synthetic data from fixed seeds, the batch accumulator, and the two
 // comparison formats (max-range, measured-SQNR search) on crafted data.
 #include <catch2/catch.hpp>

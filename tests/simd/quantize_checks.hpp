@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The checks of the quantize kernels, shared by the translation units that instantiate them
 // for different formats and architectures (split so that they compile in parallel).

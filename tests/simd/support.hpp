@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shared helpers of the SIMD tests: the policy and architecture lists, inputs that reach
 // every path of a conversion (generated at run time from fixed seeds, so the compiler cannot

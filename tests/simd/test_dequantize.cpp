@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::dequantize (fixed -> float) gives exactly static_cast<float>(x), bit for bit: formats
 // of up to 24 bits (exact), 25-32 bits (rounded once), 32-bit unsigned raws, scales that
 // underflow or overflow float, a 64-bit format (the scalar fallback), on every architecture.

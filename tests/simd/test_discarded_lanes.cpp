@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The batch form of the discarded bits agrees with fxp::discarded_bits predicate by predicate,
 // and every rounding policy of the core decides the same on lanes as on scalars; the random
 // word's comparisons agree with unsigned comparisons.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors of the kernels are those of the scalar loop, at the same element: a NaN throws
 // std::domain_error, an out-of-range value (an infinity too) under fxp::checked throws
 // fxp::overflow_error; the elements before it hold their results, those after are untouched.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Philox4x32-10 on lanes is fxp::philox4x32_10 in every lane, on every architecture and with
 // both instruction selections; the word generator gives element j word j % 4 of block j / 4,
 // across the 2^32 carry of the block counter and the 2^64 wrap of the element index.

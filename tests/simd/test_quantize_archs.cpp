@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The quantize kernel on every architecture the compiler flags enable (SSE2, SSE4.1, AVX2,
 // AVX-512BW, as this processor runs them), each with the native intrinsics and with the
 // portable xsimd-only forms: the same bits as the scalar core everywhere.

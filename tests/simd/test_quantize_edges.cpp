@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::quantize against the scalar core on formats at the edges of the lane paths: 32-bit
 // words (signed and unsigned), the widths on either side of the cheap clamping path (22, 23,
 // 24 bits), fractional bits so large that subnormals shift left (F > 149) or so negative that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::quantize (float -> fixed) against the scalar core, bit for bit, on the formats of the
 // issue: every rounding policy x every overflow policy, every size around the chunk, unaligned
 // inputs and outputs, element indices that carry and wrap, random data from fixed seeds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::requantize (fixed -> fixed) against the scalar core, bit for bit: narrowing by a few
 // bits, by more than 32 and by more than 64, widening with and without overflow, signed to
 // unsigned and back, 32-bit unsigned sources (which do not fit int32 lanes), the identity,

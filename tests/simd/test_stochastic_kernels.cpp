@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stochastic rounding in the kernels: the same key gives the same bits, another step, tensor
 // or seed other bits; converting an array in pieces (with first_index the offset of each
 // piece, as threads will) gives the bits of converting it whole; and the results are unbiased

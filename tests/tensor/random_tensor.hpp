@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Random test tensors from fixed seeds, shared by the tensor tests.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::cast inside expressions: every element equals the scalar core's conversion of the
 // scalar expression, bit for bit, for every rounding policy, float -> fixed, fixed -> fixed
 // and fixed -> float, on sizes around the batch width and on views; stochastic rounding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The run-time format kernels give the bits of the compile-time kernels for the same
 // formats, for a spread of formats (8, 16 and 32-bit storage, signed and unsigned, negative
 // integer or fractional bits) and every rounding policy; they count saturations as an

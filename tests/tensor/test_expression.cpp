@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lazy element-wise expressions: SIMD body and scalar tail equal the scalar core, bit for
 // bit, on random data of many formats and on sizes that are not multiples of the batch.
 #include <fxp/core/core.hpp>

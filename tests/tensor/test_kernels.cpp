@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernels on tensors: quantize / requantize / dequantize, matmul and conv2d equal
 // element-by-element references (the scalar core for one rounding, 128-bit integer sums for
 // products), check their shapes, and give the same bits on 1 and 2 threads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fxp::tensor and fxp::tensor_view: storage, indexing, views, errors.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/tensor.hpp>

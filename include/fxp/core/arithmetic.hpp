@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Exact arithmetic. + - * and unary minus return a format wide enough for every exact
 // result (bit growth as in ac_fixed), published as fxp::result_t so users can name it;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // fxp::fixed_cast: explicit narrowing with the target's rounding or one chosen per call,
 // and with an explicit random generator for stochastic rounding.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Exact comparisons between any two formats, and with integers, without widening: the
 // finer operand is shifted down and the bits it loses break ties.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Formats and rounding chosen at run time: fxp::dynamic_format (bits, fractional bits,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // fxp::basic_fixed, the class behind fxp::fixed and fxp::ufixed: storage, construction,
 // conversion out. Arithmetic, comparison, limits and printing have headers of their own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // std::numeric_limits and std::hash for fixed-point types.
 

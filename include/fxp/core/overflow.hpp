@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Overflow policies: what happens when a value does not fit the target format. Each policy
 // is called only once a conversion has found the exact value out of range.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Printing the exact decimal value. Every fixed-point value is a finite decimal:
 // raw * 2^-F = raw * 5^F / 10^F.

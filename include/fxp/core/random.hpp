@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Counter-based random bits for stochastic rounding: the Philox4x32-10 block function, a
 // 32-bit word stream keyed by (seed, stream) and indexed by a block counter, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Rounding policies: empty tags, each holding its whole rule in one function.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shuffled mini-batches that depend on nothing but (seed, epoch): the permutation of an epoch
 // is a Fisher-Yates shuffle driven by fxp::philox keyed by the seed, on a stream of its own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A writer of self-contained C headers for embedded and HLS targets: named integer arrays
 // (the raw values of fixed-point tensors) with their lengths, shapes and formats as macros,

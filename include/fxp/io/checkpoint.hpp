@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Checkpoint archives: a versioned binary file of named, typed sections (element type,
 // shape, little-endian data) with a CRC-32 over the whole content. Saving is atomic (a

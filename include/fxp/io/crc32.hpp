@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum of gzip, zlib's crc32()
 // and PNG, computed with a table built at compile time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Labelled image sets for training: images as a float tensor (N, C, H, W) beside one label
 // byte per image, cheap views of a range of items, and the normalisations applied to them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The exceptions of the io layer. Every one names the file it is about, so a message read in
 // a log says which file was missing, unreadable or malformed, and what was wrong with it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Fashion-MNIST (Xiao, Rasul, Vollgraf 2017): 60000 training and 10000 test images of 28x28
 // grey pixels in 10 classes, as installed by Debian's dataset-fashion-mnist package.

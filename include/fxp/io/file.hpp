@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Whole-file reads, and atomic whole-file writes: the content goes to a temporary file in the
 // target's directory, is flushed to the disk (fsync), and then renamed over the target, so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The IDX format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/): a 4-byte
 // magic number 0x0000TTDD (TT = element type, 0x08 for unsigned bytes; DD = number of

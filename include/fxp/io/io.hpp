@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The io layer of fxp (target fxp::io, which adds zlib): IDX data sets and Fashion-MNIST,

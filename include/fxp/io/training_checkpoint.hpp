@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Checkpoints of a training run: an fxp::nn::training_state (parameters, optimizer

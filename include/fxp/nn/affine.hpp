@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Layers with weights and a bias per output channel: fxp::nn::dense and fxp::nn::conv2d,

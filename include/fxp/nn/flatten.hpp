@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::nn::flatten: (N, C, H, W) -> (N, C * H * W).

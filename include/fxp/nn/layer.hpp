@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The base of every layer: what flows between layers (fxp::nn::value), parameters,

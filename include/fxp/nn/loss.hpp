@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::nn::softmax_cross_entropy: the mean cross-entropy of softmax(logits) and its

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::nn::sequential: layers in a row, forward and backward in any training mode,
 /// parameters by name, per-layer precision from a plan, the state for checkpoints; and
-/// fxp::nn::reference_cnn, the network of DESIGN.md §7.
+/// fxp::nn::reference_cnn, the small CNN the examples, tests and benchmarks train.
 
 #include <cstddef>      // std::size_t
 #include <cstdint>      // seeds, steps
@@ -362,7 +363,7 @@ class sequential {
   std::uint64_t input_saturations_ = 0;
 };
 
-/// The reference CNN of DESIGN.md §7 for 1 x 28 x 28 inputs, initialised from `seed`:
+/// The reference CNN for 1 x 28 x 28 inputs, initialised from `seed`:
 /// conv1 (5x5, 1 -> 16, pad 2), relu1, pool1 (max 2); conv2 (5x5, 16 -> 32), relu2, pool2
 /// (max 2); flatten; fc1 (800 -> 128), relu3; fc2 (128 -> 10).
 [[nodiscard]] inline sequential reference_cnn(std::uint64_t seed,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp's neural networks: layers, the sequential model, the loss, optimizers, run-time

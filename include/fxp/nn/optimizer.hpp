@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Optimizers for float and fixed-point parameters: fxp::nn::sgd (momentum, weight decay)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::nn::max_pool2d and fxp::nn::avg_pool2d: square windows, a stride, no padding.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Run-time per-layer precision: which format (or float) each role of a layer uses, with

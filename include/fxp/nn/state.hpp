@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::nn::training_state: every parameter, optimizer buffer, counter and setting of a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Formats that follow the data during fixed-point training: every so many steps, a role

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// SQNR-optimal bit-width allocation (Lin, Talathi & Annapureddy, "Fixed Point Quantization

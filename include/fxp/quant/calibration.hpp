@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Calibration of a model: the statistics of every layer's weights, biases, activations,

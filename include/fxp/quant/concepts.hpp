@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// What the run-time half of fxp::quant accepts as data: any range whose elements convert to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The three input densities of the quantizer design (Lin, Talathi & Annapureddy,

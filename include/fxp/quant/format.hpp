@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Fixed-point formats for a tensor: the Q-format of the optimal quantizer of Lin, Talathi &

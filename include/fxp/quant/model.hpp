@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The SQNR model of Lin, Talathi & Annapureddy, "Fixed Point Quantization of Deep

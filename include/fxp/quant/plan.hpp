@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// From a calibrated model to per-layer fixed-point formats: the allocation problem of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::quant, the quantizer design and bit-width allocation of Lin, Talathi & Annapureddy,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The MSE-optimal uniform quantizer of Lin, Talathi & Annapureddy, "Fixed Point
@@ -231,7 +232,7 @@ inline constexpr std::array<quantizer_design, max_design_bits> design_table_v =
 /// "Per unit standard deviation" holds for all three densities alike: for data of standard
 /// deviation sigma the step is sigma * optimal_step(d, bits). For the uniform density that
 /// is 2 sqrt(3) / 2^bits (the support [-sqrt(3), sqrt(3)] cut into 2^bits cells), so data on
-/// [-1, 1] (sigma = 1/sqrt(3)) get the step 2 / 2^bits of PAPERS.md's uniform column.
+/// [-1, 1] (sigma = 1/sqrt(3)) get the step 2 / 2^bits of the uniform column of the optimal-step table of arXiv:1511.06393.
 /// \param bits 1 <= bits <= 16
 [[nodiscard]] constexpr double optimal_step(distribution d, int bits) {
   return detail::design_row(d, bits).step;

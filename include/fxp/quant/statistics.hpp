@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Statistics of a tensor or a calibration set for the quantizer design of Lin, Talathi &

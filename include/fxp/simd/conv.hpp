@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// 2-D convolution on raw NCHW arrays, lowered to fxp::gemm through im2col: the forward

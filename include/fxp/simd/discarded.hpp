@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The batch form of fxp::discarded_bits: what a narrowing conversion throws away, one lane

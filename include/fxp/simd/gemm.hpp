@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Matrix products on raw row-major arrays: fxp::gemm for fixed-point operands (exact wide

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The vocabulary of fxp's SIMD layer: the lane types every kernel works on (32-bit words

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Conversions on one batch of lanes, bit-identical to the scalar core: float -> fixed

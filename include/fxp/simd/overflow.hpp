@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The lane forms of the overflow policies. A scalar policy's on_overflow takes one value's

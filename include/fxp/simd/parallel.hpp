@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// A small persistent thread pool for fxp's kernels: `fxp::set_num_threads`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Philox4x32-10 on SIMD lanes, bit-identical to fxp::philox4x32_10, and the random words of

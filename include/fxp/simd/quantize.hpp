@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Array kernels: float -> fixed (quantize), fixed -> fixed (requantize) and fixed -> float

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp's SIMD layer (xsimd): lane types, the batch form of the discarded bits, Philox on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // fxp::cast<T, Round>(expression): the node where an expression rounds. Everything else in
 // an expression is exact; a cast narrows (or converts to and from float) with any rounding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // fxp::tensor<T>: an owning, 64-byte aligned, row-major array of rank 1-4, and
 // fxp::tensor_view<T>, the cheap non-owning window that slices and reshapes return.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// Tensors and kernels whose fixed-point formats are run-time values: fxp::dynamic_format

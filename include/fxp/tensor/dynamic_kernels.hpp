@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The kernels on qtensors, whose formats are run-time values: quantize, dequantize,

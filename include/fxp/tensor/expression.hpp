@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Lazy element-wise expressions over tensors. `a * b + c` builds a small tree of nodes;
 // nothing is computed until the tree is assigned (fxp::assign, fxp::eval) or reduced

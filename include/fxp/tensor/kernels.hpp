@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The kernels on tensors: quantize / requantize / dequantize, matmul and conv2d (forward and
 // the two products of its backward pass). They check shapes, allocate the result and run

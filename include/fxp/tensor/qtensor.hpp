@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// fxp::qtensor: a tensor of raw integers in one run-time format (fxp::dynamic_format), the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reductions of tensor expressions: exact sums for fixed point, in one SIMD pass.
 

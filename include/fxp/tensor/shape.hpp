@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The shape of a rank 1-4 row-major tensor (NCHW for images).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The tensor layer of fxp: shapes, owning tensors and views, lazy element-wise expressions,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Integer plumbing shared by the core: storage selection, 128-bit intermediates and shifts
 // that are defined for every shift count.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The one place where values are narrowed: every conversion (fixed -> fixed, integer or
 // floating point -> fixed, division) ends in narrow(), which rounds by a policy and then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Arrays of fixed-point values read and written as arrays of their raw integers, which is
 // how every SIMD loop (kernels, expressions) touches them.

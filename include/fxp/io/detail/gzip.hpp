@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // zlib glue for the IDX files: a reader that takes gzip'd and plain files alike (zlib's gz*
 // functions read a file without the gzip magic as is) and reports corruption and truncation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Little-endian encoding of integers and IEEE floats, whatever the host's byte order: the
 // byte order of fxp's checkpoint files.

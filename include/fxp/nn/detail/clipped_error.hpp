@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// \file
 /// The error through a saturated output is zero: an output clamped to its format's bound

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Raw-value helpers of the fixed-point layers: qtensor raws in and out of int64 arrays (one
 // typed loop per storage carrier), rounding a role's tensor into its format, exact bias

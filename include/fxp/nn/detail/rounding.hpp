@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Scalar rounding of exact wide values into run-time formats, for the element-wise parts of
 // the fixed-point layers and optimizers (pooling, bias gradients, updates). The decision

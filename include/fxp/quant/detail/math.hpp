@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Elementary functions usable in constant evaluation. std::exp, std::log and std::erfc are
 // not constexpr in C++20 (and clang does not fold them at all), yet the quantizer tables and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // im2col and the summing half of col2im for one NCHW image: the data movement of a
 // convolution lowered to a GEMM, generic over the element type.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The blocked, threaded GEMM driver shared by every element type. It cuts C into blocks of
 // whole micro-tiles, one task per block on the thread pool; a task packs its rows of op(A)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The format-specific halves of a GEMM, handed to the driver (gemm_driver.hpp) as function
 // pointers: packing an operand through its lane layout, and storing finished tiles into C

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // GEMM micro-kernels: an MR x NR tile of C from a packed micro-panel of A and one of B.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Packing for the GEMM micro-kernels: copies a block of op(A) or op(B) into the layout the
 // kernels read (see gemm_kernels.hpp), converting each element on the way (a byte of a raw

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Compile-time planning of a fixed-point GEMM: the exact-sum format and its accumulator, and
 // how the operands are laid out in 16-bit lanes for the multiply-add micro-kernels (whole,

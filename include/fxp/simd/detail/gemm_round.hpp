@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The one rounding of a GEMM: an exact sum of products, an integer in units of the product
 // format's last bit, narrowed into the output format by a rounding policy and the output's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Lane operations the kernels need beyond xsimd 8.1's API, each with a portable form (xsimd
 // operations only, any architecture) and, where xsimd is missing or slow, a native form on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Moving raw values between memory and 32-bit lanes, four batches (a quad) at a time:
 // 8- and 16-bit raws are sign- or zero-extended on the way in and narrowed on the way out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // <immintrin.h> for the hand-written x86 paths. GCC 12's AVX-512 intrinsics build their
 // "undefined" operands from self-initialised variables, which -Wuninitialized reports
