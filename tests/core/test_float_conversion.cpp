@@ -12,10 +12,12 @@
 #include <optional>
 #include <random>
 #include <tuple>
+#include <vector>
 
 namespace {
 
 __extension__ using i128 = __int128;  // the test's own wide integers
+__extension__ using u128 = unsigned __int128;
 
 using fxp::checked;
 using fxp::nearest;
@@ -215,4 +217,102 @@ TEST_CASE("fixed -> float and double round correctly beyond 53 bits", "[float]")
     REQUIRE(T::from_raw(raw).to_double() == std::ldexp(static_cast<double>(raw), -30));
     REQUIRE(static_cast<float>(T::from_raw(raw)) == std::ldexp(static_cast<float>(raw), -30));
   }
+}
+
+// ---- fixed -> float for every format: an integer reference of round-to-nearest-even ----
+
+/// raw * 2^-frac correctly rounded to float, by integer arithmetic alone: the float grid
+/// around the value (24 significant bits, or the subnormal spacing 2^-149), the scaled
+/// integer rounded to nearest even, then placed by ldexp, which is exact for a value on the
+/// grid (and gives infinity beyond the largest float).
+float reference_float(i128 raw, int frac) {
+  if (raw == 0) return 0.0f;
+  const bool negative = raw < 0;
+  const auto magnitude = static_cast<u128>(negative ? -raw : raw);
+  int bits = 0;
+  while (bits < 128 && (magnitude >> bits) != 0) ++bits;
+  const int lead = bits - 1 - frac;  // value in [2^lead, 2^(lead + 1))
+  if (lead > 127) return negative ? -INFINITY : INFINITY;
+  const int ulp = lead >= -126 ? lead - 23 : -149;  // the float grid's spacing is 2^ulp
+  const int down = ulp + frac;                      // value / 2^ulp = magnitude / 2^down
+  u128 m = 0;
+  if (down <= 0) {
+    m = magnitude << -down;
+  } else if (down >= 128) {
+    m = 0;  // below half an ulp
+  } else {
+    m = magnitude >> down;
+    const u128 rest = magnitude - (m << down);
+    const u128 half = static_cast<u128>(1) << (down - 1);
+    if (rest > half || (rest == half && (m & 1) != 0)) ++m;
+  }
+  const float r = std::ldexp(static_cast<float>(static_cast<std::uint64_t>(m)), ulp);
+  return negative ? -r : r;
+}
+
+/// Raw values of T that probe every rounding case: the extremes, small integers, powers of
+/// two and their neighbours, values just around ties of the 24-bit grid, and random words.
+template <class T>
+std::vector<i128> probe_raws(std::uint64_t seed) {
+  const i128 lo = T::is_signed ? -(i128{1} << (T::width - 1)) : 0;
+  const i128 hi = (i128{1} << (T::is_signed ? T::width - 1 : T::width)) - 1;
+  std::vector<i128> raws = {lo, hi, 0, 1, 2, 3, lo + 1, hi - 1};
+  if (T::is_signed) raws.insert(raws.end(), {-1, -2, -3});
+  for (int k = 0; k < T::width; ++k) {
+    const i128 p = i128{1} << k;
+    for (const i128 r : {p - 1, p, p + 1, -p - 1, -p, -p + 1,
+                         p + (k >= 25 ? i128{1} << (k - 24) : 0),
+                         p + (k >= 25 ? (i128{1} << (k - 24)) + 1 : 0),
+                         p + (k >= 26 ? 3 * (i128{1} << (k - 25)) : 0)}) {
+      if (r >= lo && r <= hi) raws.push_back(r);
+    }
+  }
+  std::mt19937_64 gen(seed);
+  for (int i = 0; i < 3000; ++i) {
+    // Random magnitudes of every length, so that every exponent is met.
+    const int len = static_cast<int>(gen() % static_cast<std::uint64_t>(T::width)) + 1;
+    const i128 r = static_cast<i128>(gen() >> (64 - len)) * ((gen() & 1) != 0 && T::is_signed ? -1 : 1);
+    if (r >= lo && r <= hi) raws.push_back(r);
+  }
+  return raws;
+}
+
+template <class T>
+void check_float_of_format() {
+  INFO(T::name());
+  for (const i128 raw : probe_raws<T>(static_cast<std::uint64_t>(T::width * 1000 + T::fraction_bits + 600))) {
+    const T x = T::from_raw(static_cast<typename T::raw_type>(raw));
+    const float expected = reference_float(raw, T::fraction_bits);
+    const float got = static_cast<float>(x);
+    if (!(got == expected && std::signbit(got) == std::signbit(expected))) {
+      INFO("raw " << static_cast<long long>(raw) << ": " << got << " instead of " << expected);
+      CHECK(got == expected);
+      return;
+    }
+  }
+  SUCCEED();
+}
+
+template <int W, int... Fs>
+void check_width() {
+  (check_float_of_format<fxp::fixed<W - Fs, Fs>>(), ...);
+  (check_float_of_format<fxp::ufixed<W - Fs, Fs>>(), ...);
+}
+
+TEST_CASE("fixed -> float is correctly rounded for every format, F in [-512, 512]", "[float]") {
+  // Fraction bits on both sides of each edge of float: overflow (-128), subnormal results
+  // (126, 149), a subnormal scale (150), and the extremes of the format range.
+  check_width<8, -512, -200, -129, -128, -127, -100, 0, 100, 126, 127, 149, 150, 151, 200, 512>();
+  check_width<24, -512, -129, -128, -127, 0, 126, 127, 149, 150, 170, 512>();
+  check_width<25, -512, -129, -128, -127, -104, 0, 126, 127, 140, 149, 150, 512>();
+  check_width<32, -512, -129, -128, -127, -95, 0, 126, 127, 149, 150, 160, 512>();
+  check_width<53, -512, -128, -75, 0, 126, 127, 150, 175, 512>();
+  check_width<64, -512, -128, -64, 0, 30, 126, 127, 150, 190, 512>();
+}
+
+TEST_CASE("the extreme formats of the outside check convert right", "[float]") {
+  CHECK(static_cast<float>(fxp::fixed<-140, 150>::from_raw(3)) == 0x3p-150f);
+  CHECK(static_cast<float>(fxp::fixed<-120, 150>::from_raw(1 << 29)) == 0x1p-121f);
+  CHECK(static_cast<float>(fxp::fixed<140, -130>::from_raw(0)) == 0.0f);
+  CHECK(static_cast<float>(fxp::fixed<140, -130>::from_raw(1)) == INFINITY);
 }

@@ -50,6 +50,10 @@ void check_formats() {
   check_dequantize<fxp::fixed<-120, 140>, Arch, Ops>();
   check_dequantize<fxp::fixed<130, -110>, Arch, Ops>();
   check_dequantize<fxp::fixed<20, 20>, Arch, Ops>();
+  // Beyond float's exact scalings: the scalar path (its rounding is tested in tests/core).
+  check_dequantize<fxp::fixed<-140, 150>, Arch, Ops>();
+  check_dequantize<fxp::fixed<-97, 127>, Arch, Ops>();
+  check_dequantize<fxp::fixed<140, -130>, Arch, Ops>();
 }
 
 }  // namespace

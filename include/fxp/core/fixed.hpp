@@ -127,14 +127,17 @@ class basic_fixed {
     return static_cast<double>(raw_) * scale;
   }
 
-  /// The value as float, double or long double, correctly rounded.
+  /// The value as float, double or long double, correctly rounded, for every format.
   template <std::floating_point Float>
   [[nodiscard]] constexpr explicit operator Float() const noexcept {
-    if constexpr (std::same_as<Float, float> && width > 53) {
-      // raw -> float rounds once; the power-of-two scale is exact in double.
-      return static_cast<float>(static_cast<double>(static_cast<float>(raw_)) * scale);
+    if constexpr (!std::same_as<Float, float>) {
+      // raw rounds at most once; 2^-F is exact and the result normal (|F| <= 512).
+      return static_cast<Float>(raw_) * static_cast<Float>(scale);
+    } else if constexpr (detail::float_scaling_is_exact(width, F)) {
+      return static_cast<float>(raw_) * static_cast<float>(scale);  // the SIMD lanes' form
     } else {
-      return static_cast<Float>(static_cast<Float>(raw_) * static_cast<Float>(scale));
+      // Exact (W <= 53) or rounded to odd in double, scaled exactly, then rounded once.
+      return static_cast<float>(detail::to_double_rounded_to_odd(raw_) * scale);
     }
   }
 

@@ -274,11 +274,13 @@ template <class To, class Round, class From, simd_arch Arch, instruction_selecti
 
 /// From -> float on lanes, as `static_cast<float>(x)`: the raw value converted to float
 /// (rounded once, to nearest even, when W > 24) times 2^-F as a float.
-/// \tparam From the source format (W <= 32)
+/// \tparam From the source format: W <= 32 and F such that float arithmetic rounds once
+///         (fxp::detail::float_scaling_is_exact; other formats take the scalar path)
 /// \tparam Arch the xsimd architecture
 /// \param raw From's raw values, sign- or zero-extended
 template <class From, simd_arch Arch>
-  requires fixed_point<From> && (From::width <= 32)
+  requires fixed_point<From> &&
+           (fxp::detail::float_scaling_is_exact(From::width, From::fraction_bits))
 [[nodiscard]] inline xsimd::batch<float, Arch> dequantize_lanes(const word_lanes<Arch>& raw) noexcept {
   using floats = xsimd::batch<float, Arch>;
   // The very expression of basic_fixed::operator float: the double scale rounded to float.

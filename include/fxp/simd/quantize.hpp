@@ -253,8 +253,8 @@ void dequantize_on(const From* in, float* out, std::size_t n) noexcept {
   const auto scalar = [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) out[i] = static_cast<float>(in[i]);
   };
-  if constexpr (From::width > 32) {
-    scalar(0, n);
+  if constexpr (!fxp::detail::float_scaling_is_exact(From::width, From::fraction_bits)) {
+    scalar(0, n);  // wide or extreme formats: the double path of operator float
   } else {
     constexpr std::size_t lanes = lane_count<Arch>;
     const auto* raw_in = fxp::detail::raw_pointer(in);

@@ -89,6 +89,8 @@ class cast {
       return false;
     } else if constexpr (fixed_point<To>) {
       return simd::lane_target<To, Round, arch>;
+    } else if constexpr (fixed_point<from>) {
+      return fxp::detail::float_scaling_is_exact(from::width, from::fraction_bits);
     } else {
       return true;
     }

@@ -75,4 +75,34 @@ template <class Int>
   return std::bit_cast<double>(static_cast<std::uint64_t>(1023 + e) << 52);
 }
 
+/// Whether raw * 2^-F, raw an integer of W bits, is correctly rounded to float by float
+/// arithmetic alone — static_cast<float>(raw) * float(2^-F), the form SIMD lanes take. The
+/// scale must be a float (2^-149 to 2^127, subnormal scales included). Then a raw value
+/// below 2^24 is exact and the one multiplication rounds once; a larger one (W <= 32)
+/// rounds on conversion, and scaling it stays exact, its result being at least
+/// 2^(24 - 149), a normal float.
+[[nodiscard]] constexpr bool float_scaling_is_exact(int width, int frac) noexcept {
+  return width <= 32 && frac >= -127 && frac <= 149;
+}
+
+/// The integer v as a double rounded to odd (truncated, the last bit set when bits were
+/// lost): a float rounded from it is v correctly rounded (53 >= 24 + 2 bits), which a double
+/// rounded to nearest would not guarantee. Exact when |v| < 2^53.
+template <class Int>
+[[nodiscard]] constexpr double to_double_rounded_to_odd(Int v) noexcept {
+  using UInt = std::make_unsigned_t<Int>;
+  bool negative = false;
+  if constexpr (std::is_signed_v<Int>) negative = v < 0;
+  UInt magnitude = static_cast<UInt>(v);
+  if (negative) magnitude = static_cast<UInt>(UInt{0} - magnitude);
+  int scale = 0;
+  if (const int extra = static_cast<int>(std::bit_width(magnitude)) - 53; extra > 0) {
+    const bool lost = (magnitude & ((UInt{1} << extra) - 1)) != 0;
+    magnitude = (magnitude >> extra) | (lost ? 1 : 0);
+    scale = extra;
+  }
+  const double r = static_cast<double>(magnitude) * pow2(scale);
+  return negative ? -r : r;
+}
+
 }  // namespace fxp::detail
