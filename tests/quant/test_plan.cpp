@@ -145,6 +145,52 @@ TEST_CASE("a plan from an allocation sets exactly the allocated formats", "[plan
   }
 }
 
+TEST_CASE("range plans: roles of 0 bits stay float, master weights only when asked", "[plan][range]") {
+  nn::sequential model = nn::reference_cnn(6);
+  const synthetic data;
+  const quant::model_statistics stats = quant::calibrate(model, data.images, data.labels, 32, 2);
+  quant::plan_bits bits;
+  bits.weights = 8;
+  bits.biases = 16;
+  bits.activations = 8;
+  bits.errors = bits.grads = bits.updates = bits.state = 16;
+  SECTION("no master copy: plain fixed point") {
+    bits.master = 0;
+    const nn::precision_plan plan = quant::range_plan(stats, bits);
+    for (const char* name : {"conv1", "fc2"}) {
+      const nn::layer_precision p = plan.precision_of(name);
+      CAPTURE(name);
+      CHECK(p.is_float(nn::role::master));
+      REQUIRE(p[nn::role::weights].has_value());
+      CHECK(p[nn::role::weights]->bits == 8);
+      REQUIRE(p[nn::role::grads].has_value());
+      CHECK(p[nn::role::grads]->bits == 16);
+    }
+  }
+  SECTION("16-bit masters behind 8-bit weights") {
+    bits.master = 16;
+    const nn::precision_plan plan = quant::range_plan(stats, bits);
+    const nn::layer_precision p = plan.precision_of("fc1");
+    REQUIRE(p[nn::role::master].has_value());
+    CHECK(p[nn::role::master]->bits == 16);
+    // At least the 8-bit weights' range (with its own headroom), and finer steps.
+    const fxp::dynamic_format m = *p[nn::role::master];
+    const fxp::dynamic_format w = *p[nn::role::weights];
+    CHECK(m.bits - m.frac >= w.bits - w.frac);
+    CHECK(m.frac > w.frac);
+  }
+  SECTION("float errors and gradients: their formats are never derived") {
+    bits.master = 0;
+    bits.errors = bits.grads = bits.updates = bits.state = 0;
+    const nn::precision_plan plan = quant::range_plan(stats, bits);
+    const nn::layer_precision p = plan.precision_of("conv2");
+    CHECK(p.is_float(nn::role::errors));
+    CHECK(p.is_float(nn::role::grads));
+    CHECK(p.is_float(nn::role::updates));
+    CHECK(p[nn::role::weights].has_value());
+  }
+}
+
 TEST_CASE("equal plans and the allocations beside them", "[plan]") {
   nn::sequential model = nn::reference_cnn(5);
   const synthetic data;

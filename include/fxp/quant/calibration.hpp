@@ -171,24 +171,31 @@ namespace detail {
   const int state_shift = static_cast<int>(std::ceil(std::log2(1.0 / (1.0 - bits.momentum))));
   for (const layer_statistics& s : stats.layers) {
     std::string fields;
-    const auto add = [&](const char* role, int b, const dynamic_format& f) {
-      if (b > 0) fields += std::string(role) + "=" + f.to_string() + " ";
+    // A role of 0 bits stays float: its format is never derived (nor checked).
+    const auto add = [&](const char* role, int b, const auto& format) {
+      if (b > 0) fields += std::string(role) + "=" + dynamic_format(format()).to_string() + " ";
     };
     add("acts", bits.activations,
-        detail::range_format(bits.activations, s.activations, a_room, true));
-    add("errors", bits.errors, detail::range_format(bits.errors, s.errors, e_room));
+        [&] { return detail::range_format(bits.activations, s.activations, a_room, true); });
+    add("errors", bits.errors, [&] { return detail::range_format(bits.errors, s.errors, e_room); });
     if (s.weights.count > 0) {
-      const dynamic_format w = detail::range_format(bits.weights, s.weights, w_room);
-      add("weights", bits.weights, w);
-      add("biases", bits.biases, detail::range_format(bits.biases, s.biases, w_room));
-      const dynamic_format g = detail::range_format(bits.grads, s.grads, g_room);
-      add("grads", bits.grads, g);
-      add("updates", bits.updates, dynamic_format{bits.updates, std::min(g.frac + lr_shift, dynamic_format::max_frac), true});
-      add("state", bits.state, dynamic_format{bits.state, std::max(g.frac - state_shift, -dynamic_format::max_frac), true});
+      add("weights", bits.weights,
+          [&] { return detail::range_format(bits.weights, s.weights, w_room); });
+      add("biases", bits.biases, [&] { return detail::range_format(bits.biases, s.biases, w_room); });
+      const auto grads = [&] { return detail::range_format(bits.grads, s.grads, g_room); };
+      add("grads", bits.grads, grads);
+      add("updates", bits.updates, [&] {
+        return dynamic_format{bits.updates, std::min(grads().frac + lr_shift, dynamic_format::max_frac), true};
+      });
+      add("state", bits.state, [&] {
+        return dynamic_format{bits.state, std::max(grads().frac - state_shift, -dynamic_format::max_frac), true};
+      });
       // The master copy gets its own range: narrow forward weights are requantized from it
       // every step, and it must hold where training takes the weights.
-      add("master", bits.master,
-          detail::range_format(bits.master, s.weights, room(bits.weight_headroom, bits.master, false)));
+      add("master", bits.master, [&] {
+        return detail::range_format(bits.master, s.weights,
+                                    room(bits.weight_headroom, bits.master, false));
+      });
     }
     plan.set(s.layer, fields + rounding.substr(1));
   }
