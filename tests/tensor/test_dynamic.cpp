@@ -177,6 +177,24 @@ void check_shift() {
 
 }  // namespace
 
+TEST_CASE("a moved-from qtensor is empty in its format", "[dynamic]") {
+  fxp::qtensor a(fxp::shape{3, 4}, fxp::dynamic_format{8, 4, true});
+  a.set_raw(5, -7);
+  a.set_saturations(2);
+  fxp::qtensor b = std::move(a);
+  CHECK(b.size() == 12);
+  CHECK(b.raw(5) == -7);
+  CHECK(b.saturations() == 2);
+  CHECK(a.size() == 0);  // NOLINT(bugprone-use-after-move): the state after a move is the test
+  CHECK(a.saturations() == 0);
+  CHECK(a.format() == fxp::dynamic_format{8, 4, true});
+  fxp::qtensor c(fxp::shape{2}, fxp::dynamic_format{16, 8, true});
+  c = std::move(b);
+  CHECK(c.shape() == fxp::shape{3, 4});
+  CHECK(c.format() == fxp::dynamic_format{8, 4, true});
+  CHECK(b.size() == 0);  // NOLINT(bugprone-use-after-move)
+}
+
 TEST_CASE("round_shifted rounds by the policies' rules for every shift", "[dynamic][shift]") {
   check_shift<1>();
   check_shift<2>();

@@ -221,6 +221,31 @@ TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernel
   require_same_bits(y1, y2);
 }
 
+TEST_CASE("conv2d_output_shape is the shape conv2d returns", "[kernels][conv]") {
+  // Brute force over small convolutions: the rule against what conv2d allocates, and
+  // against the count of window positions, computed here by stepping the window.
+  for (std::size_t h = 1; h <= 7; h += 3)
+    for (std::size_t k = 1; k <= 3; ++k)
+      for (std::size_t stride = 1; stride <= 3; ++stride)
+        for (std::size_t pad = 0; pad <= 2; ++pad) {
+          if (h + 2 * pad < k) continue;
+          const shape xs{2, 3, h, h + 1};
+          const shape ws{5, 3, k, k};
+          const fxp::conv2d_params p = fxp::conv2d_params::square(stride, pad);
+          const shape out = fxp::conv2d_output_shape(xs, ws, p);
+          const tensor<fixed<1, 7>> x(xs);
+          const tensor<fixed<1, 7>> w(ws);
+          CHECK(fxp::conv2d<fixed<8, 8>>(x, w, p).shape() == out);
+          std::size_t rows = 0, cols = 0;
+          for (std::size_t top = 0; top + k <= h + 2 * pad; top += stride) ++rows;
+          for (std::size_t left = 0; left + k <= h + 1 + 2 * pad; left += stride) ++cols;
+          CHECK(out == shape{2, 5, rows, cols});
+        }
+  CHECK_THROWS_WITH(fxp::conv2d_output_shape(shape{1, 3, 8, 8}, shape{4, 2, 3, 3}),
+                    Catch::Contains("fxp::conv2d_output_shape") &&
+                        Catch::Contains("the input has 3 channels"));
+}
+
 TEST_CASE("kernels on tensors name the shapes that do not fit", "[kernels][errors]") {
   using q88 = fixed<8, 8>;
   const tensor<fixed<1, 7>> vector12(shape{12});

@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <ranges>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 using fxp::shape;
 using fxp::tensor;
@@ -71,6 +74,49 @@ TEST_CASE("copies are deep, moves steal, assignment is strong", "[tensor]") {
   tensor<fxp::fixed<8, 8>> d(a.slice(1, 2));
   CHECK(d.shape() == shape{1, 3});
   CHECK(d(0, 1) == fxp::fixed<8, 8>(1.5));
+}
+
+TEST_CASE("a moved-from tensor is empty, not a shape without storage", "[tensor]") {
+  tensor<float> a(shape{4, 5}, 2.0f);
+  tensor<float> b = std::move(a);
+  CHECK(b.size() == 20);
+  CHECK(a.size() == 0);  // NOLINT(bugprone-use-after-move): the state after a move is the test
+  CHECK(a.shape() == shape{});
+  CHECK(a.begin() == a.end());
+  tensor<float> c(shape{3}, 1.0f);
+  c = std::move(b);
+  CHECK(c.shape() == shape{4, 5});
+  CHECK(b.size() == 0);  // NOLINT(bugprone-use-after-move)
+  a = c;                 // a moved-from tensor takes assignments
+  CHECK(a.size() == 20);
+  CHECK(a(3, 4) == 2.0f);
+}
+
+TEST_CASE("tensors from values: an initializer list or any range, row-major", "[tensor]") {
+  const tensor<float> m(shape{2, 3}, {1, 2, 3, 4, 5, 6});
+  CHECK(m(0, 2) == 3.0f);
+  CHECK(m(1, 0) == 4.0f);
+  using q = fxp::fixed<4, 4>;
+  const tensor<q> w(shape{2}, {q(0.5), q(-1.25)});
+  CHECK(w[1].raw() == -20);
+  const std::vector<double> values = {0.25, 0.5, 0.75, 1.0};
+  const tensor<double> v(shape{2, 2}, values);
+  CHECK(v(1, 1) == 1.0);
+  const tensor<float> r(shape{3}, std::views::iota(1, 4));
+  CHECK(r[0] == 1.0f);
+  CHECK(r[2] == 3.0f);
+  const auto message = [](auto&& make) {
+    try {
+      make();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  CHECK(message([] { (void)tensor<float>(shape{2, 3}, {1, 2, 3}); }) ==
+        "fxp::tensor: 3 values for a tensor of shape [2, 3] (6 elements)");
+  CHECK(message([&] { (void)tensor<double>(shape{5}, values); }) ==
+        "fxp::tensor: 4 values for a tensor of shape [5] (5 elements)");
 }
 
 TEST_CASE("bad shapes and indices throw, naming what was wrong", "[tensor]") {

@@ -5,11 +5,14 @@
 
 #include <concepts>     // std::same_as for the element concept
 #include <cstddef>      // std::size_t
+#include <initializer_list>  // tensors from values
 #include <memory>       // unique_ptr owning the aligned block, uninitialized_fill_n / _copy_n
 #include <new>          // aligned operator new / delete
+#include <ranges>       // tensors from ranges of values
 #include <stdexcept>    // std::invalid_argument, std::out_of_range
 #include <string>       // messages
 #include <type_traits>  // std::remove_const_t, std::is_const_v
+#include <utility>      // std::exchange: moved-from tensors are empty
 
 #include "../core/fwd.hpp"
 #include "shape.hpp"
@@ -141,13 +144,34 @@ class tensor {
     std::uninitialized_copy_n(v.data(), v.size(), data_.get());
   }
 
+  /// A tensor of the given shape holding `values` in row-major order:
+  /// `fxp::tensor<float> m(fxp::shape{2, 2}, {1, 2, 3, 4})`.
+  /// \throws std::invalid_argument unless there are exactly s.size() values
+  tensor(const fxp::shape& s, std::initializer_list<T> values) : tensor(s, values, 0) {}
+
+  /// A tensor of the given shape holding the elements of `values` (any forward range of elements
+  /// convertible to T: a std::vector, an array, a view) in row-major order.
+  /// \throws std::invalid_argument unless there are exactly s.size() values
+  template <std::ranges::forward_range R>
+    requires std::convertible_to<std::ranges::range_reference_t<R>, T> &&
+             (!std::same_as<std::remove_cvref_t<R>, T>)
+  tensor(const fxp::shape& s, R&& values) : tensor(s, values, 0) {}
+
   tensor(const tensor& other) : tensor(other.view()) {}
-  tensor(tensor&&) noexcept = default;
+  /// Moves leave `other` empty (shape{}, size 0), never a shape without storage.
+  tensor(tensor&& other) noexcept
+      : shape_(std::exchange(other.shape_, fxp::shape{})), data_(std::move(other.data_)) {}
   tensor& operator=(const tensor& other) {
     if (this != &other) *this = tensor(other);  // copy first: nothing changes if it throws
     return *this;
   }
-  tensor& operator=(tensor&&) noexcept = default;
+  tensor& operator=(tensor&& other) noexcept {
+    if (this != &other) {
+      shape_ = std::exchange(other.shape_, fxp::shape{});
+      data_ = std::move(other.data_);
+    }
+    return *this;
+  }
   ~tensor() = default;
 
   [[nodiscard]] T* data() noexcept { return data_.get(); }
@@ -200,6 +224,22 @@ class tensor {
   }
 
  private:
+  template <class R>
+  tensor(const fxp::shape& s, const R& values, int)
+      : shape_(s), data_(allocate(checked_count(s, std::ranges::distance(values)))) {
+    std::size_t n = 0;
+    for (auto&& v : values) std::construct_at(data_.get() + n++, static_cast<T>(v));
+  }
+
+  static std::size_t checked_count(const fxp::shape& s, std::ptrdiff_t given) {
+    if (given < 0 || static_cast<std::size_t>(given) != s.size()) {
+      throw std::invalid_argument("fxp::tensor: " + std::to_string(given) +
+                                  " values for a tensor of shape " + to_string(s) + " (" +
+                                  std::to_string(s.size()) + " elements)");
+    }
+    return s.size();
+  }
+
   static std::unique_ptr<T[], detail::aligned_delete> allocate(std::size_t n) {
     // Round the block up to whole cache lines so SIMD code may read a full last vector.
     const std::size_t bytes =

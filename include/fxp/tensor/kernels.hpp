@@ -176,6 +176,16 @@ inline void require_shape(const char* who, const char* what, const shape& got, c
 
 }  // namespace detail
 
+/// The output shape (N, O, OH, OW) of conv2d(x, w, p) for an input of shape x = (N, C, H, W)
+/// and weights w = (O, C, KH, KW): OH = (H + 2 pad_height - KH) / stride_height + 1 (rounded
+/// down), OW likewise.
+/// \throws std::invalid_argument when the shapes do not fit together (as conv2d would)
+[[nodiscard]] inline shape conv2d_output_shape(const shape& x, const shape& w,
+                                               const conv2d_params& p = {}) {
+  const conv2d_shape s = detail::conv_shape("fxp::conv2d_output_shape", x, w, p);
+  return shape{s.batch, s.out_channels, s.out_height(), s.out_width()};
+}
+
 /// y = conv2d(x, w): input (N, C, H, W), weights (O, C, KH, KW), output (N, O, OH, OW); no
 /// bias. Fixed point: each output is the exact sum of its C * KH * KW products rounded once
 /// into Y; float: summed in float in a fixed order.

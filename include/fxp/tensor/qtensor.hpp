@@ -12,6 +12,7 @@
 #include <stdexcept>    // std::out_of_range, std::invalid_argument
 #include <string>       // messages
 #include <type_traits>  // std::remove_cvref_t
+#include <utility>      // std::exchange: moved-from qtensors are empty
 #include <variant>      // the carrier tensors
 
 #include "../core/dynamic_format.hpp"
@@ -37,6 +38,24 @@ class qtensor {
   /// \throws std::invalid_argument for a format out of range (dynamic_format::validate)
   qtensor(const fxp::shape& s, dynamic_format f)
       : shape_(s), format_(f), data_(make_storage(s.size(), f)) {}
+
+  qtensor(const qtensor&) = default;
+  qtensor& operator=(const qtensor&) = default;
+  /// Moves leave `other` empty (shape{0}, no saturations) in its format, like tensor's.
+  qtensor(qtensor&& other) noexcept
+      : shape_(std::exchange(other.shape_, fxp::shape{0})),
+        format_(other.format_),
+        data_(std::move(other.data_)),
+        saturations_(std::exchange(other.saturations_, 0)) {}
+  qtensor& operator=(qtensor&& other) noexcept {
+    if (this != &other) {
+      shape_ = std::exchange(other.shape_, fxp::shape{0});
+      format_ = other.format_;
+      data_ = std::move(other.data_);
+      saturations_ = std::exchange(other.saturations_, 0);
+    }
+    return *this;
+  }
 
   [[nodiscard]] const fxp::shape& shape() const noexcept { return shape_; }
   [[nodiscard]] std::size_t size() const noexcept { return shape().size(); }
