@@ -96,10 +96,12 @@ template <class Int>
   UInt magnitude = static_cast<UInt>(v);
   if (negative) magnitude = static_cast<UInt>(UInt{0} - magnitude);
   int scale = 0;
-  if (const int extra = static_cast<int>(std::bit_width(magnitude)) - 53; extra > 0) {
-    const bool lost = (magnitude & ((UInt{1} << extra) - 1)) != 0;
-    magnitude = (magnitude >> extra) | (lost ? 1 : 0);
-    scale = extra;
+  if constexpr (bit_width_v<UInt> > 53) {  // narrower integers are exact in double
+    if (const int extra = static_cast<int>(std::bit_width(magnitude)) - 53; extra > 0) {
+      const bool lost = (magnitude & ((UInt{1} << extra) - 1)) != 0;
+      magnitude = static_cast<UInt>((magnitude >> extra) | (lost ? UInt{1} : UInt{0}));
+      scale = extra;
+    }
   }
   const double r = static_cast<double>(magnitude) * pow2(scale);
   return negative ? -r : r;
