@@ -272,11 +272,43 @@ TEST_CASE("printing gives the exact decimal value", "[core][print]") {
 }
 
 TEST_CASE("std::hash follows the raw value", "[core]") {
+  // Exhaustive over a small format: equal values hash equal however they were made, and
+  // distinct values hash apart, which a constant hash (or one of the type alone) fails.
+  using q = fixed<3, 4>;  // 128 values
+  using h = std::hash<q>;
+  std::unordered_set<std::size_t> hashes;
+  for (int raw = q::raw_min; raw <= q::raw_max; ++raw) {
+    const q x = q::from_raw(static_cast<q::raw_type>(raw));
+    const double value = std::ldexp(raw, -4);
+    const q from_double(value);                                         // from a double
+    const q from_wider = fixed_cast<q>(fixed<8, 12>(value));            // narrowed exactly
+    const q from_narrower(fixed<3, 2>::from_raw(static_cast<std::int8_t>(raw / 4)));
+    const q from_arithmetic = fixed_cast<q>(x + fixed<3, 4>());         // x + 0, widened back
+    REQUIRE(from_double == x);
+    REQUIRE(from_wider == x);
+    REQUIRE(from_arithmetic == x);
+    CHECK(h{}(from_double) == h{}(x));
+    CHECK(h{}(from_wider) == h{}(x));
+    CHECK(h{}(from_arithmetic) == h{}(x));
+    if (raw % 4 == 0) {
+      REQUIRE(from_narrower == x);
+      CHECK(h{}(from_narrower) == h{}(x));
+    }
+    hashes.insert(h{}(x));
+  }
+  CHECK(hashes.size() >= 127);  // >= 99% of the 128 values hash apart
+
+  // A wider format, every value: >= 99% distinct hashes, and a set finds each value.
+  std::unordered_set<std::size_t> wide_hashes;
   std::unordered_set<fixed<8, 8>> set;
-  for (int i = -300; i < 300; ++i) set.insert(fixed<8, 8>::from_raw(static_cast<std::int16_t>(i)));
-  CHECK(set.size() == 600);
+  for (int raw = -32768; raw <= 32767; ++raw) {
+    const auto x = fixed<8, 8>::from_raw(static_cast<std::int16_t>(raw));
+    wide_hashes.insert(std::hash<fixed<8, 8>>{}(x));
+    set.insert(x);
+  }
+  CHECK(wide_hashes.size() >= 64881);  // 99% of 65536
+  CHECK(set.size() == 65536);
   CHECK(set.count(fixed<8, 8>(0.5)) == 1);
-  CHECK(std::hash<fixed<8, 8>>{}(fixed<8, 8>(1.25)) == std::hash<fixed<8, 8>>{}(fixed<8, 8>(1.25)));
 }
 
 TEST_CASE("64-bit formats convert, compare and multiply exactly", "[core][wide]") {
