@@ -5,6 +5,7 @@
 #include "support.hpp"
 
 #include <array>
+#include <vector>
 
 namespace {
 
@@ -65,6 +66,59 @@ void check_words() {
   }
 }
 
+template <class Arch, class Ops>
+void check_gathered_blocks() {
+  using generator = fxp::simd::philox_words<Arch, Ops>;
+  std::mt19937_64 rng(77);
+  const fxp::random_key key{0x0F1E2D3C4B5A6978ull, 11, 12};
+  const generator gen(key);
+  // Fewer, exactly as many and more blocks than one pass of the lanes, in random order,
+  // with a repeated id and ids near the 2^32 carry and the 2^62 wrap.
+  for (const std::size_t count : {std::size_t{1}, std::size_t{7}, generator::words_per_call / 4,
+                                  generator::words_per_call / 4 + 3, std::size_t{301}}) {
+    std::vector<std::uint64_t> ids(count);
+    for (auto& id : ids) id = rng() >> (rng() % 64);
+    ids[0] = 0xFFFFFFFFull;
+    if (count > 2) ids[1] = ids[2] = (std::uint64_t{1} << 62) - 1;
+    std::vector<std::uint32_t> out(4 * count + 1, 0xA5A5A5A5u);
+    gen.blocks(ids.data(), count, out.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t w = 0; w < 4; ++w) {
+        INFO(Arch::name() << " count " << count << " block " << ids[i] << " word " << w);
+        REQUIRE(out[4 * i + w] == key.word(4 * ids[i] + w));
+      }
+    }
+    REQUIRE(out[4 * count] == 0xA5A5A5A5u);  // nothing written past the last block
+  }
+}
+
+template <class Arch, class Ops>
+void check_word_buffer() {
+  const fxp::random_key key{0xFEEDFACE12345678ull, 2, 40000};
+  using buffer_t = fxp::simd::word_buffer<Arch, Ops>;
+  // Reads in order, as the kernels do (a chunk at a time, odd starts, reads that straddle a
+  // refill), then backwards and far away (every read must still be right).
+  std::mt19937_64 rng(5);
+  for (const std::uint64_t start : {std::uint64_t{0}, std::uint64_t{3}, (std::uint64_t{1} << 34) - 7,
+                                    ~std::uint64_t{0} - 600}) {
+    buffer_t buffer(key);
+    std::uint64_t i = start;
+    for (int read = 0; read < 60; ++read) {
+      const std::size_t n = 1 + rng() % buffer_t::capacity;
+      const std::uint64_t ahead = n + rng() % 2000;
+      const std::uint32_t* w = buffer.words(i, n, ahead);
+      for (std::size_t k = 0; k < n; ++k) {
+        INFO(Arch::name() << " read " << read << " element " << i + k);
+        REQUIRE(w[k] == key.word(i + k));
+      }
+      i = read % 10 == 9 ? i - 1000 : i + n - rng() % 4;
+    }
+    std::vector<std::uint32_t> all(3000);
+    buffer.fill(start + 5, all.size(), all.data());
+    for (std::size_t k = 0; k < all.size(); ++k) REQUIRE(all[k] == key.word(start + 5 + k));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("Philox4x32-10 on lanes equals the scalar block function", "[simd][philox]") {
@@ -78,6 +132,20 @@ TEST_CASE("the lane word generator gives every element its key.word", "[simd][ph
   fxp_test::for_each_arch([]<class Arch>() {
     check_words<Arch, fxp::simd::native>();
     check_words<Arch, fxp::simd::portable>();
+  });
+}
+
+TEST_CASE("gathered Philox blocks on lanes equal random_key::word", "[simd][philox]") {
+  fxp_test::for_each_arch([]<class Arch>() {
+    check_gathered_blocks<Arch, fxp::simd::native>();
+    check_gathered_blocks<Arch, fxp::simd::portable>();
+  });
+}
+
+TEST_CASE("the word buffer hands out every element's key.word", "[simd][philox]") {
+  fxp_test::for_each_arch([]<class Arch>() {
+    check_word_buffer<Arch, fxp::simd::native>();
+    check_word_buffer<Arch, fxp::simd::portable>();
   });
 }
 

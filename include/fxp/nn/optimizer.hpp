@@ -26,7 +26,7 @@
 #include <variant>    // state tensors
 #include <vector>     // raw arrays
 
-#include "../simd/detail/gemm_round.hpp"  // fill_words: the random words of consecutive elements
+#include "../simd/philox.hpp"  // fill_words: the random words of consecutive elements
 #include "detail/raw_ops.hpp"
 #include "detail/rounding.hpp"
 #include "model.hpp"

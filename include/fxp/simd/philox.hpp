@@ -4,9 +4,11 @@
 /// Philox4x32-10 on SIMD lanes, bit-identical to fxp::philox4x32_10, and the random words of
 /// fxp::random_key for a whole chunk of consecutive elements at once.
 
-#include <array>    // four words per lane, the key schedule
-#include <cstddef>  // std::size_t lane indices
-#include <cstdint>  // 32- and 64-bit counters
+#include <algorithm>  // std::copy_n, std::min of the last words
+#include <array>      // four words per lane, the key schedule
+#include <cstddef>    // std::size_t lane indices
+#include <cstdint>    // 32- and 64-bit counters
+#include <cstring>    // std::memcpy of buffered words
 
 #include "../core/random.hpp"
 #include "detail/lane_ops.hpp"
@@ -168,9 +170,47 @@ class philox_words {
       }
       state = philox4x32_10<Arch, Ops, groups>(counter, schedule_);
     }
-    const auto& w = state;
+    store_in_element_order(state, out);
+  }
+
+  /// Writes the four words of block ids[i] to out[4 i ... 4 i + 3] for i < count: blocks
+  /// in any order (a GEMM tile's rows are not consecutive elements). Word w of block b is
+  /// `key.word(4 b + w)`; block ids are taken modulo 2^62 as in `generate`.
+  void blocks(const std::uint64_t* ids, std::size_t count, std::uint32_t* out) const noexcept {
+    constexpr std::uint64_t block_mask = (std::uint64_t{1} << 62) - 1;
+    constexpr std::size_t per_call = groups * lanes;
+    for (std::size_t first = 0; first < count; first += per_call) {
+      std::array<std::array<word_lanes<Arch>, 4>, groups> counter;
+      for (std::size_t g = 0; g < groups; ++g) {
+        alignas(64) std::array<std::uint32_t, lanes> lo{};
+        alignas(64) std::array<std::uint32_t, lanes> hi{};
+        for (std::size_t lane = 0; lane < lanes; ++lane) {
+          // The lane whose block `generate` would put at this output position.
+          const std::size_t i = first + g * lanes + block_of_lane(lane);
+          const std::uint64_t b = i < count ? ids[i] & block_mask : 0;
+          lo[lane] = fxp::detail::lo32(b);
+          hi[lane] = fxp::detail::hi32(b);
+        }
+        counter[g] = {word_lanes<Arch>::load_aligned(lo.data()), word_lanes<Arch>::load_aligned(hi.data()),
+                      word_lanes<Arch>(stream_lo_), word_lanes<Arch>(stream_hi_)};
+      }
+      const auto state = philox4x32_10<Arch, Ops, groups>(counter, schedule_);
+      if (count - first >= per_call) {
+        store_in_element_order(state, out + 4 * first);
+      } else {
+        alignas(64) std::array<std::uint32_t, words_per_call> words;
+        store_in_element_order(state, words.data());
+        std::copy_n(words.data(), 4 * (count - first), out + 4 * first);
+      }
+    }
+  }
+
+ private:
+  // The four words of each lane's block, transposed into element order with in-register
+  // interleaves: a 4x4 transpose within each 128-bit half, zip(zip(w0, w2), zip(w1, w3)).
+  static void store_in_element_order(const std::array<std::array<word_lanes<Arch>, 4>, groups>& w,
+                                     std::uint32_t* out) noexcept {
     for (std::size_t g = 0; g < groups; ++g) {
-      // A 4x4 transpose within each 128-bit half: zip(zip(w0, w2), zip(w1, w3)).
       const word_lanes<Arch> t0 = xsimd::zip_lo(w[g][0], w[g][2]);
       const word_lanes<Arch> t1 = xsimd::zip_lo(w[g][1], w[g][3]);
       const word_lanes<Arch> t2 = xsimd::zip_hi(w[g][0], w[g][2]);
@@ -183,7 +223,6 @@ class philox_words {
     }
   }
 
- private:
   // After the transpose, output batch k holds in 128-bit half h the four words of the block
   // that lane 4h + k computed; for element order that must be block k * halves + h.
   static constexpr std::uint32_t block_of_lane(std::size_t lane) noexcept {
@@ -198,5 +237,95 @@ class philox_words {
   std::uint32_t stream_hi_;
   word_lanes<Arch> offsets_;
 };
+
+/// The one buffer of random words: the words of consecutive elements of one key, generated
+/// many at a time by philox_words (so that Philox runs in long independent chains and the
+/// rounding does not wait on it) and handed out in element order. Every kernel that draws
+/// random words reads them through this class or through `fill_words` / `philox_blocks`
+/// below, which use the same engine: there is one generator of stochastic bits.
+/// \tparam Arch the xsimd architecture of the lanes
+/// \tparam Ops fxp::simd::native or fxp::simd::portable (same bits)
+template <simd_arch Arch, instruction_selection Ops = native>
+class word_buffer {
+  using engine = philox_words<Arch, Ops>;
+
+ public:
+  /// The most words one call of `words` returns.
+  static constexpr std::size_t capacity = 4 * engine::words_per_call - 3;
+
+  /// The words of the elements of tensor `key.tensor_id` at step `key.step`.
+  explicit word_buffer(const random_key& key) noexcept : engine_(key) {}
+
+  /// The words of elements i ... i + n - 1 (n <= capacity), valid until the next call.
+  /// `ahead` (>= n) is how many elements from i the caller will read in order: a refill
+  /// generates no more than that, so a short tensor does not pay for a whole buffer.
+  [[nodiscard]] const std::uint32_t* words(std::uint64_t i, std::size_t n, std::uint64_t ahead) noexcept {
+    // Element indices count modulo 2^64, like the counters they map to.
+    if (filled_ == 0 || i - first_ >= filled_ || filled_ - (i - first_) < n) {
+      refill(i, std::max<std::uint64_t>(n, ahead));
+    }
+    return buffer_.data() + (i - first_);
+  }
+
+  /// out[k] = key.word(first + k) for k < count.
+  void fill(std::uint64_t first, std::size_t count, std::uint32_t* out) noexcept {
+    while (count > 0) {
+      const std::size_t n = std::min(count, capacity);
+      std::memcpy(out, words(first, n, count), n * sizeof(std::uint32_t));
+      out += n;
+      first += n;
+      count -= n;
+    }
+  }
+
+ private:
+  void refill(std::uint64_t i, std::uint64_t wanted) noexcept {
+    const auto offset = static_cast<std::size_t>(i % philox::words_per_block);
+    first_ = i - offset;  // whole blocks
+    const std::uint64_t needed = std::min<std::uint64_t>(buffer_.size(), wanted + offset);
+    filled_ = 0;
+    for (; filled_ < needed; filled_ += engine::words_per_call) {
+      engine_.generate(first_ / philox::words_per_block + filled_ / philox::words_per_block,
+                       buffer_.data() + filled_);
+    }
+  }
+
+  engine engine_;
+  std::uint64_t first_ = 0;  // the element of buffer_[0]
+  std::size_t filled_ = 0;   // how many words of buffer_ are valid
+  alignas(64) std::array<std::uint32_t, 4 * engine::words_per_call> buffer_;
+};
+
+namespace detail {
+
+/// out[k] = key.word(first + k) for k < count: the random words of consecutive elements,
+/// for kernels that keep their own buffer (on the best architecture of the compiler flags).
+// Templates only so that the scalar branch alone is compiled where no SIMD architecture is.
+template <class Arch = default_arch>
+void fill_words(const random_key& key, std::uint64_t first, std::size_t count,
+                std::uint32_t* out) noexcept {
+  if constexpr (simd_arch<Arch>) {
+    word_buffer<Arch>(key).fill(first, count, out);
+  } else {
+    for (std::size_t k = 0; k < count; ++k) out[k] = key.word(first + k);
+  }
+}
+
+/// out[4 i + w] = word w of Philox block ids[i] of `key` (= key.word(4 ids[i] + w)) for
+/// i < count: blocks in any order, for a GEMM tile whose rows are far apart.
+template <class Arch = default_arch>
+void philox_blocks(const random_key& key, const std::uint64_t* ids, std::size_t count,
+                   std::uint32_t* out) noexcept {
+  if constexpr (simd_arch<Arch>) {
+    philox_words<Arch>(key).blocks(ids, count, out);
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      const philox_counter block = philox::block(key.seed, key.stream(), ids[i]);
+      for (std::size_t w = 0; w < 4; ++w) out[4 * i + w] = block[w];
+    }
+  }
+}
+
+}  // namespace detail
 
 }  // namespace fxp::simd

@@ -14,7 +14,7 @@
 #include <vector>       // int64 raw arrays
 
 #include "../../core/detail/raw_array.hpp"
-#include "../../simd/detail/gemm_round.hpp"  // fill_words: the random words of consecutive elements
+#include "../../simd/philox.hpp"  // fill_words: the random words of consecutive elements
 #include "../../tensor/dynamic.hpp"
 #include "rounding.hpp"
 

@@ -280,7 +280,7 @@ void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::siz
         ids[count++] = b;
       }
     }
-    philox_blocks(out.key.seed, out.key.stream(), ids, count, words);
+    philox_blocks(out.key, ids, count, words);
   }
   std::size_t row_block = 0;  // the first block of row r in `words`
   for (std::size_t r = 0; r < rows; ++r) {

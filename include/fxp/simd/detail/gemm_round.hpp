@@ -7,19 +7,14 @@
 // per-element work is a few integer operations that compilers vectorize over a tile row.
 // Shifts outside the fast range go through the core's own narrowing (fxp::fixed_cast).
 
-#include <algorithm>    // std::min
 #include <cstddef>      // std::size_t
 #include <cstdint>      // sums and random words
-#include <cstring>      // std::memcpy of words
 #include <type_traits>  // std::conditional_t for the working integer
-
-#if defined(__AVX2__)
-#include "x86_intrinsics.hpp"  // eight Philox blocks at a time
-#endif
 
 #include "../../core/cast.hpp"
 #include "../../core/random.hpp"
 #include "../../core/rounding.hpp"
+#include "../philox.hpp"  // fill_words and philox_blocks for the kernels that round through here
 #include "gemm_plan.hpp"
 
 namespace fxp::simd::detail {
@@ -112,98 +107,5 @@ struct sum_rounding {
     }
   }
 };
-
-/// Philox4x32-10 blocks ids[0 .. count) of a stream: out[4 i + w] is word w of block ids[i],
-/// in the order random_key::word counts them; the rounds
-/// of fxp::philox4x32_10 (core/random.hpp). With AVX2 the blocks go eight to a register and
-/// four registers at a time, so that the rounds' multiply latency overlaps; otherwise one
-/// block at a time through the core. The tests compare the words with random_key::word.
-inline void philox_blocks(std::uint64_t seed, std::uint64_t stream, const std::uint64_t* ids,
-                          std::size_t count, std::uint32_t* out) noexcept {
-#if defined(__AVX2__)
-  using fxp::detail::hi32;
-  using fxp::detail::lo32;
-  constexpr std::size_t groups = 4;
-  constexpr std::size_t lanes = 8 * groups;
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(fxp::detail::philox_m0));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(fxp::detail::philox_m1));
-  // 32 x 32 -> 64-bit products of all eight lanes: even lanes directly, odd lanes shifted
-  // down; then the low and high halves regathered into lane order.
-  const auto multiply = [](__m256i c, __m256i m, __m256i& low, __m256i& high) {
-    const __m256i even = _mm256_mul_epu32(c, m);
-    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(c, 32), m);
-    low = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-  };
-  for (std::size_t first = 0; first < count; first += lanes) {
-    alignas(32) std::uint32_t words[4][lanes];
-    for (std::size_t i = 0; i < lanes; ++i) {
-      const std::uint64_t id = first + i < count ? ids[first + i] : 0;
-      words[0][i] = lo32(id);
-      words[1][i] = hi32(id);
-    }
-    __m256i c[4][groups];
-    for (std::size_t g = 0; g < groups; ++g) {
-      c[0][g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[0] + 8 * g));
-      c[1][g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[1] + 8 * g));
-      c[2][g] = _mm256_set1_epi32(static_cast<int>(lo32(stream)));
-      c[3][g] = _mm256_set1_epi32(static_cast<int>(hi32(stream)));
-    }
-    std::uint32_t k0 = lo32(seed);
-    std::uint32_t k1 = hi32(seed);
-    for (int round = 0; round < 10; ++round) {
-      const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0));
-      const __m256i key1 = _mm256_set1_epi32(static_cast<int>(k1));
-      for (std::size_t g = 0; g < groups; ++g) {
-        __m256i lo0;
-        __m256i hi0;
-        __m256i lo1;
-        __m256i hi1;
-        multiply(c[0][g], m0, lo0, hi0);
-        multiply(c[2][g], m1, lo1, hi1);
-        c[0][g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c[1][g]), key0);
-        c[2][g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c[3][g]), key1);
-        c[1][g] = lo1;
-        c[3][g] = lo0;
-      }
-      k0 += fxp::detail::philox_w0;
-      k1 += fxp::detail::philox_w1;
-    }
-    for (std::size_t w = 0; w < 4; ++w) {
-      for (std::size_t g = 0; g < groups; ++g) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(words[w] + 8 * g), c[w][g]);
-      }
-    }
-    for (std::size_t i = 0; i < lanes && first + i < count; ++i) {
-      for (std::size_t w = 0; w < 4; ++w) out[4 * (first + i) + w] = words[w][i];
-    }
-  }
-#else
-  for (std::size_t i = 0; i < count; ++i) {
-    const philox_counter block = philox::block(seed, stream, ids[i]);
-    for (std::size_t w = 0; w < 4; ++w) out[4 * i + w] = block[w];
-  }
-#endif
-}
-
-/// out[i] = key.word(first + i) for i < count: the random words of consecutive elements.
-inline void fill_words(const random_key& key, std::uint64_t first, std::size_t count,
-                       std::uint32_t* out) noexcept {
-  constexpr std::size_t batch = 32;  // blocks per call: one full pass of philox_blocks
-  std::uint64_t ids[batch];
-  std::uint32_t words[batch * philox::words_per_block];
-  std::uint64_t index = first;
-  while (count > 0) {
-    const std::uint64_t first_block = index / philox::words_per_block;
-    for (std::size_t i = 0; i < batch; ++i) ids[i] = first_block + i;
-    philox_blocks(key.seed, key.stream(), ids, batch, words);
-    const auto offset = static_cast<std::size_t>(index % philox::words_per_block);
-    const std::size_t n = std::min(count, batch * philox::words_per_block - offset);
-    std::memcpy(out, words + offset, n * sizeof(std::uint32_t));
-    out += n;
-    index += n;
-    count -= n;
-  }
-}
 
 }  // namespace fxp::simd::detail
