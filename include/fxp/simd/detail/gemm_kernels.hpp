@@ -39,8 +39,11 @@ struct avx512_isa {
   static constexpr const char* name = "avx512";
 };
 
-// The x86 kernels use GNU inline asm (GCC and clang).
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+// The x86 kernels use GNU inline asm (GCC and clang). Every AVX-512F processor has FMA, but
+// g++'s -mavx512f does not imply -mfma (clang's does): AVX-512F counts as FMA here, else a
+// g++ build with -mavx512f -mavx512bw -mavx512vl -mavx512vnni would run the portable kernels.
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__AVX2__) && \
+    (defined(__FMA__) || defined(__AVX512F__))
 #define FXP_GEMM_HAVE_AVX2 1
 #endif
 #if defined(FXP_GEMM_HAVE_AVX2) && \
