@@ -120,8 +120,52 @@ TEST_CASE("the native kernels are the best the build targets", "[gemm]") {
 #if defined(FXP_TEST_EXPECT_PORTABLE)
   STATIC_REQUIRE(std::is_same_v<d::native_isa, d::portable_isa>);
 #endif
-  INFO("fxp::gemm runs the " << d::native_isa::name << " kernels");
-  SUCCEED();
+  // What the compiler's macros promise, restated here apart from gemm_kernels.hpp (every
+  // AVX-512F processor has FMA). tests/gemm/isa_selection.cpp checks the targets this
+  // host cannot run; this checks the one the tests run.
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__AVX2__) && \
+    (defined(__FMA__) || defined(__AVX512F__))
+  constexpr bool avx2 = true;
+#else
+  constexpr bool avx2 = false;
+#endif
+#if defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+  constexpr bool vnni_256 = avx2;
+#else
+  constexpr bool vnni_256 = false;
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+  constexpr bool avx512 = avx2;
+#else
+  constexpr bool avx512 = false;
+#endif
+  using promised = std::conditional_t<
+      avx512, d::avx512_isa,
+      std::conditional_t<vnni_256, d::avx2_vnni_isa,
+                         std::conditional_t<avx2, d::avx2_isa, d::portable_isa>>>;
+  INFO("fxp::gemm runs the " << d::native_isa::name << " kernels; the compiler targets "
+                             << promised::name);
+  STATIC_REQUIRE(std::is_same_v<d::native_isa, promised>);
+  STATIC_REQUIRE(d::isa_available<d::avx2_isa> == avx2);
+  STATIC_REQUIRE(d::isa_available<d::avx2_vnni_isa> == vnni_256);
+  STATIC_REQUIRE(d::isa_available<d::avx512_isa> == avx512);
+  STATIC_REQUIRE(d::has_split_kernel<d::native_isa> == avx512);
+#if defined(__GNUC__) && defined(__x86_64__)
+  // The processor running the tests has every set compiled in (else they would die of an
+  // illegal instruction, not fail).
+  if constexpr (avx2) {
+    CHECK(__builtin_cpu_supports("avx2"));
+    CHECK((__builtin_cpu_supports("fma") || __builtin_cpu_supports("avx512f")));
+  }
+  if constexpr (avx512) {
+    CHECK(__builtin_cpu_supports("avx512f"));
+    CHECK(__builtin_cpu_supports("avx512bw"));
+    CHECK(__builtin_cpu_supports("avx512vnni"));
+  }
+#if defined(__AVXVNNI__) && !defined(__clang__)  // clang 14 does not name avxvnni here
+  CHECK(__builtin_cpu_supports("avxvnni"));
+#endif
+#endif
 }
 
 TEST_CASE("the accumulator and the exact-sum format follow the operand widths and MaxK",
