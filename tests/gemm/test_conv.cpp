@@ -251,6 +251,51 @@ TEST_CASE("float conv2d and its gradients are within the rounding-error bound", 
   }
 }
 
+TEST_CASE("float conv2d and its gradients equal a double reference exactly on dyadic data",
+          "[conv][float]") {
+  // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
+  // partial sum of N <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
+  std::mt19937_64 rng(9);
+  std::uniform_int_distribution<int> eighths(-32, 32);
+  const auto dyadic = [&](std::size_t count) {
+    std::vector<float> v(count);
+    for (auto& x : v) x = static_cast<float>(eighths(rng)) / 8;
+    return v;
+  };
+  for (const conv2d_shape& s : test_shapes()) {
+    INFO("batch " << s.batch << " channels " << s.in_channels << "->" << s.out_channels
+                  << " input " << s.in_height << "x" << s.in_width << " kernel "
+                  << s.kernel_height << "x" << s.kernel_width);
+    for (const std::size_t terms : {s.patch_size(), s.out_channels * s.kernel_height * s.kernel_width,
+                                    s.batch * s.out_pixels()}) {
+      REQUIRE(terms * 16 <= (std::size_t{1} << 18));  // |partial sums| < 2^24 * 2^-6
+    }
+    const auto x = dyadic(s.input_size());
+    const auto w = dyadic(s.weight_size());
+    const auto dy = dyadic(s.output_size());
+    std::vector<double> y_ref(s.output_size(), 0);
+    std::vector<double> dx_ref(s.input_size(), 0);
+    std::vector<double> dw_ref(s.weight_size(), 0);
+    for_each_product(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+      y_ref[yi] += double(w[wi]) * x[xi];
+      dx_ref[xi] += double(w[wi]) * dy[yi];
+      dw_ref[wi] += double(dy[yi]) * x[xi];
+    });
+    std::vector<float> y(s.output_size()), dx(s.input_size()), dw(s.weight_size());
+    fxp::conv2d(s, x.data(), w.data(), y.data());
+    fxp::conv2d_backward_data(s, w.data(), dy.data(), dx.data());
+    fxp::conv2d_backward_weights(s, x.data(), dy.data(), dw.data());
+    const auto differing = [](const std::vector<float>& got, const std::vector<double>& ref) {
+      std::size_t count = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) count += double(got[i]) != ref[i];
+      return count;
+    };
+    CHECK(differing(y, y_ref) == 0);
+    CHECK(differing(dx, dx_ref) == 0);
+    CHECK(differing(dw, dw_ref) == 0);
+  }
+}
+
 TEST_CASE("conv2d and its gradients give the same bits on 1 and 2 threads",
           "[conv][threads]") {
   std::mt19937_64 rng(8);

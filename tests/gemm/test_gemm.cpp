@@ -468,6 +468,55 @@ TEST_CASE("gemm gives the same bits on 1, 2 and 3 threads", "[gemm][threads]") {
   REQUIRE(results[0] == results[1]);  // bit for bit: each sum has one thread and one order
 }
 
+TEST_CASE("float gemm equals a double reference exactly on small dyadic data",
+          "[gemm][float]") {
+  // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
+  // partial sum of k <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
+  std::mt19937_64 rng(16);
+  std::uniform_int_distribution<int> eighths(-32, 32);
+  const auto dyadic = [&](std::size_t count) {
+    std::vector<float> v(count);
+    for (auto& x : v) x = static_cast<float>(eighths(rng)) / 8;
+    return v;
+  };
+  for (const shape& s : test_shapes(rng)) {
+    REQUIRE(s.k * 16 <= (std::size_t{1} << 18));  // |partial sums| < 2^24 * 2^-6
+    for (const auto& t : transposes) {
+      const transpose ta = t[0];
+      const transpose tb = t[1];
+      const std::size_t lda = (ta == transpose::no ? s.k : s.m) + 1;
+      const std::size_t ldb = (tb == transpose::no ? s.n : s.k) + 3;
+      const auto a = dyadic((ta == transpose::no ? s.m : s.k) * lda);
+      const auto b = dyadic((tb == transpose::no ? s.k : s.n) * ldb);
+      std::vector<double> exact(s.m * s.n, 0);
+      for (std::size_t i = 0; i < s.m; ++i) {
+        for (std::size_t j = 0; j < s.n; ++j) {
+          for (std::size_t p = 0; p < s.k; ++p) {
+            exact[i * s.n + j] += double(fxp_test::element(a, lda, ta, i, p)) *
+                                  double(fxp_test::element(b, ldb, tb, p, j));
+          }
+        }
+      }
+      const auto require_exact = [&](const char* who, const std::vector<float>& c) {
+        std::size_t differing = 0;
+        for (std::size_t i = 0; i < c.size(); ++i) differing += double(c[i]) != exact[i];
+        INFO(who << " m n k = " << s.m << " " << s.n << " " << s.k << ", transposes "
+                 << int(ta) << int(tb));
+        REQUIRE(differing == 0);
+      };
+      fxp_test::for_each_isa([&](auto isa) {
+        std::vector<float> c(s.m * s.n);
+        d::gemm_float<decltype(isa)>(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb,
+                                     c.data(), s.n);
+        require_exact(decltype(isa)::name, c);
+      });
+      std::vector<float> c(s.m * s.n);
+      fxp::gemm(ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(), s.n);
+      require_exact("fxp::gemm", c);
+    }
+  }
+}
+
 TEST_CASE("float gemm is within the rounding-error bound of a double reference",
           "[gemm][float]") {
   // Any order of k float products and additions (with or without FMA) is within

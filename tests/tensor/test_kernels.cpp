@@ -145,6 +145,90 @@ TEST_CASE("float matmul is within k ulp-sized steps of a double reference", "[ke
   }
 }
 
+namespace {
+/// Multiples of 1/8 in [-4, 4] from `seed`: float data whose sums below are exact.
+tensor<float> dyadic_tensor(const shape& s, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_int_distribution<int> eighths(-32, 32);
+  tensor<float> t(s);
+  for (auto& x : t) x = static_cast<float>(eighths(gen)) / 8;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("float matmul equals a double reference exactly on dyadic data, every transpose",
+          "[kernels][matmul]") {
+  // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
+  // partial sum of k <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
+  const std::size_t dims[][3] = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {16, 40, 200}};
+  for (const auto& [m, n, k] : dims) {
+    for (const auto ta : {transpose::no, transpose::yes}) {
+      for (const auto tb : {transpose::no, transpose::yes}) {
+        const auto a = dyadic_tensor(ta == transpose::no ? shape{m, k} : shape{k, m}, m + k);
+        const auto b = dyadic_tensor(tb == transpose::no ? shape{k, n} : shape{n, k}, n + k);
+        const auto c = fxp::matmul<float>(a, b, ta, tb);
+        REQUIRE(c.shape() == shape{m, n});
+        std::size_t differing = 0;
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            double exact = 0;
+            for (std::size_t l = 0; l < k; ++l) {
+              exact += double{ta == transpose::no ? a(i, l) : a(l, i)} *
+                       double{tb == transpose::no ? b(l, j) : b(j, l)};
+            }
+            differing += double{c(i, j)} != exact;
+          }
+        }
+        INFO("m, n, k = " << m << ", " << n << ", " << k << "; transposes " << int(ta) << int(tb));
+        REQUIRE(differing == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("float conv2d and its backward products equal a double reference exactly on dyadic data",
+          "[kernels][conv]") {
+  // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
+  // partial sum of N <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
+  const auto p = fxp::conv2d_params{2, 1, 1, 2};  // strides 2 and 1, paddings 1 and 2
+  const shape xs{3, 2, 7, 6};
+  const shape ws{4, 2, 3, 3};
+  const std::size_t oh = (7 + 2 - 3) / 2 + 1, ow = (6 + 4 - 3) / 1 + 1;
+  const auto x = dyadic_tensor(xs, 21);
+  const auto w = dyadic_tensor(ws, 22);
+  const auto dy = dyadic_tensor(shape{3, 4, oh, ow}, 23);
+  std::vector<double> y_ref(3 * 4 * oh * ow, 0), dx_ref(x.size(), 0), dw_ref(w.size(), 0);
+  for (std::size_t b = 0; b < 3; ++b)
+    for (std::size_t o = 0; o < 4; ++o)
+      for (std::size_t oy = 0; oy < oh; ++oy)
+        for (std::size_t ox = 0; ox < ow; ++ox)
+          for (std::size_t c = 0; c < 2; ++c)
+            for (std::size_t ki = 0; ki < 3; ++ki)
+              for (std::size_t kj = 0; kj < 3; ++kj) {
+                const long r = static_cast<long>(oy * 2 + ki) - 1;
+                const long col = static_cast<long>(ox + kj) - 2;
+                if (r < 0 || r >= 7 || col < 0 || col >= 6) continue;
+                const auto xr = static_cast<std::size_t>(r), xc = static_cast<std::size_t>(col);
+                y_ref[((b * 4 + o) * oh + oy) * ow + ox] += double{x(b, c, xr, xc)} * w(o, c, ki, kj);
+                dx_ref[((b * 2 + c) * 7 + xr) * 6 + xc] += double{w(o, c, ki, kj)} * dy(b, o, oy, ox);
+                dw_ref[((o * 2 + c) * 3 + ki) * 3 + kj] += double{x(b, c, xr, xc)} * dy(b, o, oy, ox);
+              }
+  const auto y = fxp::conv2d<float>(x, w, p);
+  const auto dx = fxp::conv2d_backward_data<float>(w, dy, xs, p);
+  const auto dw = fxp::conv2d_backward_weights<float>(x, dy, ws, p);
+  REQUIRE(y.shape() == dy.shape());
+  REQUIRE(dx.shape() == xs);
+  REQUIRE(dw.shape() == ws);
+  const auto differing = [](const tensor<float>& got, const std::vector<double>& ref) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) count += double{got[i]} != ref[i];
+    return count;
+  };
+  CHECK(differing(y, y_ref) == 0);
+  CHECK(differing(dx, dx_ref) == 0);
+  CHECK(differing(dw, dw_ref) == 0);
+}
+
 TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernels][conv]") {
   using x_t = fixed<2, 6>;
   using w_t = fixed<1, 7>;
@@ -165,7 +249,7 @@ TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernel
   // Forward, and the exact backward sums, accumulated from the same loops.
   const auto dy = random_tensor<fixed<3, 5>>(y.shape(), 3);
   std::vector<i128> dx_sum(x.size(), 0), dw_sum(w.size(), 0);
-  std::vector<i128> exact_sum(y.size(), 0), magnitude_sum(y.size(), 0);
+  std::vector<i128> exact_sum(y.size(), 0);
   std::size_t index = 0;
   for (std::size_t b = 0; b < 3; ++b) {
     for (std::size_t o = 0; o < 4; ++o) {
@@ -180,7 +264,6 @@ TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernel
                 const auto xr = static_cast<std::size_t>(r), xc = static_cast<std::size_t>(col);
                 const i128 product = static_cast<i128>(x(b, c, xr, xc).raw()) * w(o, c, ki, kj).raw();
                 sum += product;
-                magnitude_sum[index] += product < 0 ? -product : product;
                 dx_sum[((b * 2 + c) * 7 + xr) * 6 + xc] +=
                     static_cast<i128>(w(o, c, ki, kj).raw()) * dy(b, o, oy, ox).raw();
                 dw_sum[((o * 2 + c) * 3 + ki) * 3 + kj] +=
@@ -204,16 +287,14 @@ TEST_CASE("conv2d and its backward products equal direct 128-bit sums", "[kernel
   for (std::size_t i = 0; i < dw.size(); ++i) {
     REQUIRE(dw[i].raw() == round_sum<dw_t, fxp::stochastic, 11>(dw_sum[i], key, i).raw());
   }
-  // Float: the same convolution within float rounding.
+  // Float: the same convolution, exact.
   const auto xf = fxp::dequantize(x);
   const auto wf = fxp::dequantize(w);
   const auto yf = fxp::conv2d<float>(xf, wf, p);
   REQUIRE(yf.shape() == y.shape());
   for (std::size_t i = 0; i < yf.size(); ++i) {
-    // The exact sum is exact_sum[i] * 2^-13; 18 float additions each round by half an ulp.
-    const double exact = std::ldexp(static_cast<double>(exact_sum[i]), -13);
-    const double magnitude = std::ldexp(static_cast<double>(magnitude_sum[i]), -13);
-    REQUIRE(std::abs(yf[i] - exact) <= 18 * magnitude * 0x1p-24);
+    // Exact: 18 products, multiples of 2^-13 of magnitude <= 2, so every partial sum is a float.
+    REQUIRE(double{yf[i]} == std::ldexp(static_cast<double>(exact_sum[i]), -13));
   }
   // Threads: the same bits on 1 and 2.
   const auto y1 = on_threads(1, [&] { return fxp::conv2d<y_t, fxp::stochastic>(x, w, p, key); });
