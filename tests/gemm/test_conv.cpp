@@ -3,7 +3,8 @@
 // input gradient and weight gradient against direct 128-bit reference sums (written from
 // the definition of a strided, padded convolution, without im2col) rounded once by the
 // core's fixed_cast; im2col / col2im adjointness; float within a stated bound of a double
-// reference; thread counts; stochastic reproducibility; shape errors.
+// reference; thread counts; stochastic reproducibility, with a key or drawn without one;
+// shape errors.
 
 #include <fxp/simd/conv.hpp>
 
@@ -15,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "../keyless_calls.hpp"
 #include "reference.hpp"
 
 namespace {
@@ -364,6 +366,69 @@ TEST_CASE("stochastic conv2d depends on the step", "[conv][stochastic]") {
   };
   REQUIRE(forward(3) == forward(3));
   REQUIRE(forward(3) != forward(4));
+}
+
+TEST_CASE("stochastic convolutions without a key draw one per call from the default generator",
+          "[conv][stochastic][keyless]") {
+  std::mt19937_64 rng(10);
+  conv2d_shape s;
+  s.batch = 3;  // images run as separate tasks: the key must be drawn before
+  s.in_channels = 2;
+  s.in_height = 7;
+  s.in_width = 9;
+  s.out_channels = 4;
+  s.kernel_height = 3;
+  s.kernel_width = 3;
+  s.pad_height = 1;
+  using X = fxp::fixed<1, 7>;
+  using Y = fxp::fixed<4, 4>;
+  const auto x = fxp_test::random_fixed<X>(s.input_size(), rng);
+  const auto w = fxp_test::random_fixed<X>(s.weight_size(), rng);
+  const auto dy = fxp_test::random_fixed<X>(s.output_size(), rng);
+  const auto cols = fxp_test::random_fixed<fxp::fixed<3, 13>>(s.patch_size() * s.out_pixels(), rng);
+  const auto checks = [](auto&& run) {
+    fxp_test::check_keyless_draws([&] { return run(); },
+                                  [&](const fxp::random_key& key) { return run(key); });
+  };
+  SECTION("conv2d") {
+    checks([&](auto&&... key) {
+      std::vector<Y> y(s.output_size());
+      fxp::conv2d<Y, fxp::stochastic>(s, x.data(), w.data(), y.data(), key...);
+      return fxp_test::raws(y.data(), y.size());
+    });
+  }
+  SECTION("conv2d_backward_data") {
+    checks([&](auto&&... key) {
+      std::vector<Y> dx(s.input_size());
+      fxp::conv2d_backward_data<Y, fxp::stochastic>(s, w.data(), dy.data(), dx.data(), key...);
+      return fxp_test::raws(dx.data(), dx.size());
+    });
+  }
+  SECTION("conv2d_backward_weights") {
+    checks([&](auto&&... key) {
+      std::vector<Y> dw(s.weight_size());
+      fxp::conv2d_backward_weights<Y, fxp::stochastic>(s, x.data(), dy.data(), dw.data(), key...);
+      return fxp_test::raws(dw.data(), dw.size());
+    });
+  }
+  SECTION("col2im") {
+    checks([&](auto&&... key) {
+      std::vector<Y> image(s.image_size());
+      fxp::col2im<Y, fxp::stochastic>(s, cols.data(), image.data(), key...);
+      return fxp_test::raws(image.data(), image.size());
+    });
+  }
+  SECTION("deterministic policies draw nothing") {
+    std::vector<Y> y(s.output_size());
+    std::vector<Y> dx(s.input_size());
+    std::vector<Y> dw(s.weight_size());
+    fxp_test::check_draws_nothing([&] {
+      fxp::conv2d<Y>(s, x.data(), w.data(), y.data());
+      fxp::conv2d_backward_data<Y, fxp::truncate>(s, w.data(), dy.data(), dx.data());
+      fxp::conv2d_backward_weights<Y, fxp::nearest_even>(s, x.data(), dy.data(), dw.data());
+      fxp::col2im<Y, fxp::toward_zero>(s, cols.data(), dx.data());
+    });
+  }
 }
 
 TEST_CASE("convolution shape errors name the field", "[conv]") {

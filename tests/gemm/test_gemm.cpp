@@ -5,7 +5,7 @@
 // variants, a spread of operand formats (8- and 16-bit whole and split, unsigned, wider
 // than 16 bits, negative integer bits), every rounding policy and every overflow policy;
 // extreme values that need the full accumulator; float against a double reference; thread
-// counts; stochastic reproducibility; errors.
+// counts; stochastic reproducibility, with a key or drawn without one; errors.
 
 #include <fxp/simd/gemm.hpp>
 
@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../keyless_calls.hpp"
 #include "reference.hpp"
 
 namespace {
@@ -556,4 +557,28 @@ TEST_CASE("float gemm is within the rounding-error bound of a double reference",
       });
     }
   }
+}
+
+TEST_CASE("gemm without a key draws one per call from the default generator",
+          "[gemm][stochastic][keyless]") {
+  using A = fxp::fixed<1, 7>;
+  using C = fxp::fixed<4, 4>;
+  std::mt19937_64 rng(14);
+  const std::size_t m = 29;
+  const std::size_t n = 37;
+  const std::size_t k = 300;
+  const auto a = fxp_test::random_fixed<A>(m * k, rng);
+  const auto b = fxp_test::random_fixed<A>(k * n, rng);
+  const auto product = [&](fxp::optional_key key) {
+    std::vector<C> c(m * n);
+    fxp::gemm<C, fxp::stochastic>(transpose::no, transpose::no, m, n, k, a.data(), k, b.data(),
+                                  n, c.data(), n, key, 11);
+    return fxp_test::raws(c.data(), c.size());
+  };
+  fxp_test::check_keyless_draws([&] { return product({}); },
+                                [&](const fxp::random_key& key) { return product(key); });
+  std::vector<C> c(m * n);
+  fxp_test::check_draws_nothing([&] {
+    fxp::gemm<C>(transpose::no, transpose::no, m, n, k, a.data(), k, b.data(), n, c.data(), n);
+  });
 }

@@ -2,8 +2,11 @@
 // Stochastic rounding in the kernels: the same key gives the same bits, another step, tensor
 // or seed other bits; converting an array in pieces (with first_index the offset of each
 // piece, as threads will) gives the bits of converting it whole; and the results are unbiased
-// on average, within a binomial bound at a fixed seed.
+// on average, within a binomial bound at a fixed seed; without a key, a call draws one from
+// the default generator.
 #include "support.hpp"
+
+#include "../keyless_calls.hpp"
 
 namespace {
 
@@ -18,15 +21,20 @@ std::vector<float> fractional_inputs(std::size_t n) {
   return v;
 }
 
-std::vector<std::int16_t> quantized(const std::vector<float>& in, fxp::random_key key) {
-  std::vector<T> out(in.size());
-  fxp::quantize<T, fxp::stochastic>(in.data(), out.data(), in.size(), key);
-  std::vector<std::int16_t> raw(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) raw[i] = out[i].raw();
+template <class U>
+std::vector<long long> raws(const std::vector<U>& values) {
+  std::vector<long long> raw(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) raw[i] = values[i].raw();
   return raw;
 }
 
-std::size_t differences(const std::vector<std::int16_t>& a, const std::vector<std::int16_t>& b) {
+std::vector<long long> quantized(const std::vector<float>& in, fxp::optional_key key = {}) {
+  std::vector<T> out(in.size());
+  fxp::quantize<T, fxp::stochastic>(in.data(), out.data(), in.size(), key);
+  return raws(out);
+}
+
+std::size_t differences(const std::vector<long long>& a, const std::vector<long long>& b) {
   std::size_t d = 0;
   for (std::size_t i = 0; i < a.size(); ++i) d += a[i] != b[i];
   return d;
@@ -116,5 +124,62 @@ TEST_CASE("stochastic kernels are unbiased", "[simd][stochastic]") {
     double up = 0;
     for (const auto& y : out) up += y.raw() == floor_raw + 1;
     CHECK(std::abs(up - n * p) <= 5 * std::sqrt(n * p * (1 - p)) + 1);
+  }
+}
+
+TEST_CASE("fxp::draw_key takes seed, tensor id and step from the next four words",
+          "[simd][stochastic][keyless]") {
+  fxp::philox words(4242);
+  const std::uint64_t low = words();
+  const std::uint64_t high = words();
+  const std::uint32_t tensor_id = words();
+  const std::uint32_t step = words();
+  fxp::seed(4242);
+  const fxp::random_key key = fxp::draw_key();
+  CHECK(key.seed == (low | high << 32));
+  CHECK(key.tensor_id == tensor_id);
+  CHECK(key.step == step);
+  CHECK(fxp::default_generator() == words);
+}
+
+TEST_CASE("stochastic kernels without a key draw one per call from the default generator",
+          "[simd][stochastic][keyless]") {
+  const auto in = fractional_inputs(3001);
+  std::vector<T> src(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) src[i] = T(in[i]);
+  using r = fxp::fixed<1, 7>;
+  const auto requantized = [&](auto&&... key) {
+    std::vector<r> out(src.size());
+    fxp::requantize<r, fxp::stochastic>(src.data(), out.data(), src.size(), key...);
+    return raws(out);
+  };
+  SECTION("quantize") {
+    fxp_test::check_keyless_draws([&] { return quantized(in); },
+                                  [&](const fxp::random_key& key) { return quantized(in, key); });
+  }
+  SECTION("requantize") {
+    fxp_test::check_keyless_draws([&] { return requantized(); },
+                                  [&](const fxp::random_key& key) { return requantized(key); });
+  }
+  SECTION("quantize_on, the form that names the architecture") {
+    const auto on = [&](auto&&... key) {
+      std::vector<T> out(in.size());
+      fxp::simd::quantize_on<fxp::simd::default_arch, T, fxp::stochastic>(in.data(), out.data(),
+                                                                           in.size(), key...);
+      return raws(out);
+    };
+    fxp_test::check_keyless_draws([&] { return on(); },
+                                  [&](const fxp::random_key& key) { return on(key); });
+  }
+  SECTION("deterministic policies draw nothing") {
+    std::vector<T> out(in.size());
+    std::vector<r> out8(in.size());
+    fxp_test::check_draws_nothing([&] {
+      fxp::quantize<T, fxp::nearest>(in.data(), out.data(), in.size());
+      fxp::quantize<T>(in.data(), out.data(), in.size());
+      fxp::requantize<r, fxp::truncate>(src.data(), out8.data(), src.size());
+      fxp::simd::requantize_on<fxp::simd::default_arch, r, fxp::nearest_even>(
+          src.data(), out8.data(), src.size());
+    });
   }
 }

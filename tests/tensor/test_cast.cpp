@@ -2,12 +2,14 @@
 // fxp::cast inside expressions: every element equals the scalar core's conversion of the
 // scalar expression, bit for bit, for every rounding policy, float -> fixed, fixed -> fixed
 // and fixed -> float, on sizes around the batch width and on views; stochastic rounding
-// draws word i of its key for element i.
+// draws word i of its key for element i, and a cast without a key draws its key from the
+// default generator.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/tensor.hpp>
 
 #include <catch2/catch.hpp>
 
+#include "../keyless_calls.hpp"
 #include "random_tensor.hpp"
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <limits>
 #include <random>
 #include <tuple>
+#include <vector>
 
 using fxp::fixed;
 using fxp::random_key;
@@ -222,6 +225,41 @@ TEST_CASE("stochastic casts: same key, same bits; another step, other bits; unbi
   // Rounds up with probability `fraction`: binomial, six sigma.
   const double sigma = std::sqrt(n * fraction * (1 - fraction));
   CHECK(std::abs(static_cast<double>(ups) - n * fraction) < 6 * sigma);
+}
+
+TEST_CASE("a stochastic cast without a key draws one when it is built", "[cast][keyless]") {
+  using q = fixed<1, 7>;
+  const auto x = random_floats<q>(4099, 8, 0.99);
+  const auto a = random_fixed<fixed<4, 12>>(4099, 9);
+  const auto raws = [](const auto& t) {
+    std::vector<long long> raw(t.size());
+    for (std::size_t i = 0; i < t.size(); ++i) raw[i] = t[i].raw();
+    return raw;
+  };
+  SECTION("float -> fixed") {
+    fxp_test::check_keyless_draws(
+        [&] { return raws(fxp::eval(fxp::cast<q, fxp::stochastic>(x))); },
+        [&](const random_key& key) { return raws(fxp::eval(fxp::cast<q, fxp::stochastic>(x, key))); });
+  }
+  SECTION("fixed expression -> fixed") {
+    fxp_test::check_keyless_draws(
+        [&] { return raws(fxp::eval(fxp::cast<q, fxp::stochastic>(a * a + a))); },
+        [&](const random_key& key) {
+          return raws(fxp::eval(fxp::cast<q, fxp::stochastic>(a * a + a, key)));
+        });
+  }
+  SECTION("the key belongs to the expression: each evaluation gives the same bits") {
+    fxp::seed(3);
+    const auto e = fxp::cast<q, fxp::stochastic>(x);
+    CHECK(raws(fxp::eval(e)) == raws(fxp::eval(e)));
+  }
+  SECTION("deterministic policies, and casts to float, draw nothing") {
+    fxp_test::check_draws_nothing([&] {
+      (void)fxp::eval(fxp::cast<q>(x));
+      (void)fxp::eval(fxp::cast<q, fxp::truncate>(a * a));
+      (void)fxp::eval(fxp::cast<float, fxp::stochastic>(a));
+    });
+  }
 }
 
 TEST_CASE("casts throw where the core throws: NaN, checked overflow", "[cast]") {

@@ -2,13 +2,15 @@
 // The run-time format kernels give the bits of the compile-time kernels for the same
 // formats, for a spread of formats (8, 16 and 32-bit storage, signed and unsigned, negative
 // integer or fractional bits) and every rounding policy; they count saturations as an
-// independent wider conversion says they should; their bias joins the exact sum.
+// independent wider conversion says they should; their bias joins the exact sum; without
+// a key, stochastic rounding draws one from the default generator.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/dynamic.hpp>
 #include <fxp/tensor/tensor.hpp>
 
 #include <catch2/catch.hpp>
 
+#include "../keyless_calls.hpp"
 #include "random_tensor.hpp"
 
 #include <cmath>
@@ -18,6 +20,7 @@
 #include <stdexcept>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 using fxp::dynamic_format;
 using fxp::fixed;
@@ -393,4 +396,63 @@ TEST_CASE("run-time kernels give the same bits on 1 and 2 threads", "[dynamic][t
   CHECK(c1.saturations() > 0);  // the 12-bit output is narrow enough to clamp some sums
   for (std::size_t i = 0; i < q1.size(); ++i) REQUIRE(q1.raw(i) == q2.raw(i));
   for (std::size_t i = 0; i < c1.size(); ++i) REQUIRE(c1.raw(i) == c2.raw(i));
+}
+
+TEST_CASE("run-time kernels without a key draw one per call under stochastic rounding",
+          "[dynamic][keyless]") {
+  const auto x = random_tensor<float>(shape{100003}, 12);
+  const dynamic_format f{8, 6, true};
+  const dynamic_format out{12, 8, true};
+  const qtensor xq = fxp::quantize(x, dynamic_format{16, 12, true}, rounding_mode::nearest);
+  const qtensor a = fxp::quantize(random_tensor<float>(shape{33, 70}, 13), f, rounding_mode::nearest);
+  const qtensor b = fxp::quantize(random_tensor<float>(shape{70, 21}, 14), f, rounding_mode::nearest);
+  const qtensor images =
+      fxp::quantize(random_tensor<float>(shape{2, 3, 8, 7}, 15), f, rounding_mode::nearest);
+  const qtensor weights =
+      fxp::quantize(random_tensor<float>(shape{4, 3, 3, 3}, 16), f, rounding_mode::nearest);
+  const qtensor dy =
+      fxp::quantize(random_tensor<float>(shape{2, 4, 6, 5}, 17), f, rounding_mode::nearest);
+  const auto raws = [](const qtensor& q) {
+    std::vector<std::int64_t> raw(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) raw[i] = q.raw(i);
+    return raw;
+  };
+  const auto checks = [&](auto&& run) {
+    fxp_test::check_keyless_draws([&] { return raws(run(fxp::optional_key{})); },
+                                  [&](const random_key& key) { return raws(run(key)); });
+  };
+  const fxp::conv2d_params p{};
+  const auto stochastic = rounding_mode::stochastic;
+  SECTION("quantize, and fake_quantize through it") {
+    checks([&](fxp::optional_key key) { return fxp::quantize(x, f, stochastic, key); });
+    fxp::seed(4);
+    const tensor<float> fake = fxp::fake_quantize(x, f, stochastic);
+    fxp::seed(4);
+    const tensor<float> real = fxp::dequantize(fxp::quantize(x, f, stochastic));
+    for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(fake[i] == real[i]);
+  }
+  SECTION("requantize") {
+    checks([&](fxp::optional_key key) { return fxp::requantize(xq, f, stochastic, key); });
+  }
+  SECTION("matmul, conv2d and its backward products") {
+    checks([&](fxp::optional_key key) {
+      return fxp::matmul(a, b, transpose::no, transpose::no, out, stochastic, key);
+    });
+    checks([&](fxp::optional_key key) { return fxp::conv2d(images, weights, p, out, stochastic, key); });
+    checks([&](fxp::optional_key key) {
+      return fxp::conv2d_backward_data(weights, dy, images.shape(), p, out, stochastic, key);
+    });
+    checks([&](fxp::optional_key key) {
+      return fxp::conv2d_backward_weights(images, dy, weights.shape(), p, out, stochastic, key);
+    });
+  }
+  SECTION("the other modes draw nothing") {
+    fxp_test::check_draws_nothing([&] {
+      (void)fxp::quantize(x, f, rounding_mode::nearest);
+      (void)fxp::requantize(xq, f, rounding_mode::truncate);
+      (void)fxp::fake_quantize(x, f, rounding_mode::toward_zero);
+      (void)fxp::matmul(a, b, transpose::no, transpose::no, out, rounding_mode::nearest_even);
+      (void)fxp::conv2d(images, weights, p, out, rounding_mode::nearest);
+    });
+  }
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The kernels on tensors: quantize / requantize / dequantize, matmul and conv2d equal
 // element-by-element references (the scalar core for one rounding, 128-bit integer sums for
-// products), check their shapes, and give the same bits on 1 and 2 threads.
+// products), check their shapes, and give the same bits on 1 and 2 threads; without a key
+// they draw one from the default generator.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/tensor.hpp>
 
 #include <catch2/catch.hpp>
 
+#include "../keyless_calls.hpp"
 #include "random_tensor.hpp"
 
 #include <cmath>
@@ -48,6 +50,14 @@ C round_sum(i128 sum, const random_key& key, std::uint64_t index) {
     fxp::philox gen = key.generator_at(index);
     return fxp::fixed_cast<C, Round>(exact, gen);
   }
+}
+
+/// The raw values of a fixed-point tensor, in order.
+template <class T>
+std::vector<long long> raws(const tensor<T>& t) {
+  std::vector<long long> raw(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) raw[i] = t[i].raw();
+  return raw;
 }
 
 template <class T>
@@ -346,4 +356,68 @@ TEST_CASE("kernels on tensors name the shapes that do not fit", "[kernels][error
   const tensor<fixed<1, 7>> dy(shape{2, 4, 5, 5});
   CHECK_THROWS_WITH(fxp::conv2d_backward_data<q88>(w3, dy, x.shape()),
                     Catch::Contains("dy has shape [2, 4, 5, 5], expected [2, 4, 6, 6]"));
+}
+
+TEST_CASE("kernels on tensors without a key draw one per call from the default generator",
+          "[kernels][keyless]") {
+  using q = fixed<2, 10>;
+  using r = fixed<1, 7>;
+  using y_t = fixed<6, 10>;
+  const auto x = random_tensor<float>(shape{100001}, 21);  // several pieces
+  const auto xq = random_tensor<q>(shape{100001}, 22);
+  const auto a = random_tensor<fixed<1, 7>>(shape{37, 64}, 23);
+  const auto b = random_tensor<fixed<4, 12>>(shape{64, 29}, 24);
+  const auto images = random_tensor<fixed<2, 6>>(shape{3, 2, 9, 8}, 25);
+  const auto weights = random_tensor<fixed<1, 7>>(shape{4, 2, 3, 3}, 26);
+  const auto dy = random_tensor<fixed<3, 5>>(shape{3, 4, 7, 6}, 27);
+  const auto checks = [](auto&& run) {
+    fxp_test::check_keyless_draws([&] { return raws(run()); },
+                                  [&](const random_key& key) { return raws(run(key)); });
+  };
+  SECTION("quantize") {
+    checks([&](auto&&... key) { return fxp::quantize<q, fxp::stochastic>(x, key...); });
+  }
+  SECTION("requantize") {
+    checks([&](auto&&... key) { return fxp::requantize<r, fxp::stochastic>(xq, key...); });
+  }
+  SECTION("matmul") {
+    checks([&](auto&&... key) {
+      return fxp::matmul<y_t, fxp::stochastic>(a, b, transpose::no, transpose::no, key...);
+    });
+  }
+  SECTION("conv2d and its backward products") {
+    checks([&](auto&&... key) {
+      return fxp::conv2d<fixed<4, 6>, fxp::stochastic>(images, weights, {}, key...);
+    });
+    checks([&](auto&&... key) {
+      return fxp::conv2d_backward_data<fixed<4, 6>, fxp::stochastic>(weights, dy, images.shape(),
+                                                                     {}, key...);
+    });
+    checks([&](auto&&... key) {
+      return fxp::conv2d_backward_weights<fixed<4, 6>, fxp::stochastic>(images, dy,
+                                                                        weights.shape(), {}, key...);
+    });
+  }
+  SECTION("the key is drawn before the work is split: the same bits on 1 and 2 threads") {
+    const auto keyless_on = [&](std::size_t threads) {
+      fxp::seed(5);
+      return on_threads(threads, [&] {
+        return std::vector{raws(fxp::quantize<q, fxp::stochastic>(x)),
+                           raws(fxp::matmul<y_t, fxp::stochastic>(a, b)),
+                           raws(fxp::conv2d<fixed<4, 6>, fxp::stochastic>(images, weights))};
+      });
+    };
+    CHECK(keyless_on(1) == keyless_on(2));
+  }
+  SECTION("deterministic policies draw nothing") {
+    fxp_test::check_draws_nothing([&] {
+      (void)fxp::quantize<q>(x);
+      (void)fxp::requantize<r, fxp::nearest_even>(xq);
+      (void)fxp::matmul<y_t>(a, b);
+      (void)fxp::conv2d<fixed<4, 6>, fxp::truncate>(images, weights);
+      (void)fxp::conv2d_backward_data<fixed<4, 6>>(weights, dy, images.shape());
+      (void)fxp::conv2d_backward_weights<fixed<4, 6>, fxp::toward_zero>(images, dy,
+                                                                         weights.shape());
+    });
+  }
 }

@@ -9,6 +9,8 @@
 #include <array>    // the 4-word counter / output and the 2-word key of a Philox block
 #include <cstdint>  // fixed-width words of the Philox state
 
+#include "rounding.hpp"  // random_rounding: which policies need a key
+
 namespace fxp {
 
 /// The 128-bit counter (and the 128-bit output) of one Philox4x32 block, as four 32-bit
@@ -216,5 +218,63 @@ struct random_key {
 /// Resets the calling thread's default generator to `philox(s, 0, 0)`; other threads'
 /// generators are untouched.
 inline void seed(std::uint64_t s) noexcept { default_generator() = philox(s, 0, 0); }
+
+/// A fresh key: the next four words of `gen` (one Philox block when `gen` is on a block
+/// boundary) as seed (low word first), tensor id and step. This is the key a kernel or a
+/// cast draws when it is called without one, so after `fxp::seed(s)` a program makes the
+/// same keys, and hence the same bits, on every run.
+/// \param gen the generator to draw from, the calling thread's default one unless told
+[[nodiscard]] inline random_key draw_key(philox& gen = default_generator()) noexcept {
+  // One statement per word: the order of the draws is part of the result.
+  const std::uint64_t low = gen();
+  const std::uint64_t high = gen();
+  const std::uint32_t tensor_id = gen();
+  const std::uint32_t step = gen();
+  return random_key{low | (high << 32), tensor_id, step};
+}
+
+/// The key parameter of the kernels and of fxp::cast: a random_key, or none. Converts
+/// implicitly from a random_key and from a braced `{seed, tensor_id, step}` (or `{seed,
+/// tensor_id}`), so explicit keys are written as before; `{}` (the default) is no key.
+class optional_key {
+ public:
+  /// No key: a random rounding policy draws one (fxp::resolve_key).
+  constexpr optional_key() noexcept = default;
+
+  /// This key.
+  constexpr optional_key(const random_key& key) noexcept  // implicit: a key is a key
+      : key_(key), given_(true) {}
+
+  /// The key {seed, tensor_id, step}, for braced arguments.
+  constexpr optional_key(std::uint64_t seed, std::uint32_t tensor_id,
+                         std::uint32_t step = 0) noexcept
+      : optional_key(random_key{seed, tensor_id, step}) {}
+
+  /// Whether a key was given.
+  [[nodiscard]] constexpr bool has_value() const noexcept { return given_; }
+
+  /// The key given (random_key{} when none was).
+  [[nodiscard]] constexpr const random_key& value() const noexcept { return key_; }
+
+ private:
+  random_key key_{};
+  bool given_ = false;
+};
+
+/// The key one kernel call rounds with: `key` when given; otherwise, when the call draws
+/// random words (`random`), a fresh one from fxp::draw_key(); otherwise random_key{}, unused,
+/// and the default generator is left alone, so deterministic calls do not shift the bits of
+/// later stochastic ones. A kernel resolves its key once, before it splits the work among
+/// threads, so the result does not depend on the thread count.
+[[nodiscard]] inline random_key resolve_key(const optional_key& key, bool random) noexcept {
+  if (key.has_value()) return key.value();
+  return random ? draw_key() : random_key{};
+}
+
+/// resolve_key for a compile-time policy: draws only for a random one.
+template <rounding_policy Round>
+[[nodiscard]] random_key resolve_key(const optional_key& key) noexcept {
+  return resolve_key(key, random_rounding<Round>);
+}
 
 }  // namespace fxp

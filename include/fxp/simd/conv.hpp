@@ -36,11 +36,11 @@ namespace simd::detail {
 
 /// Throws unless a reduction of `terms` products fits the accumulator sized for MaxK.
 inline void check_reduction(const char* who, const char* what, std::size_t terms,
-                            std::size_t max_k) {
-  if (terms > max_k) {
+                            std::size_t bound) {
+  if (terms > bound) {
     throw std::invalid_argument(std::string(who) + ": the reduction length " + what + " = " +
                                 std::to_string(terms) + " exceeds MaxK = " +
-                                std::to_string(max_k) + "; raise the MaxK template argument");
+                                std::to_string(bound) + "; raise the MaxK template argument");
   }
 }
 
@@ -82,11 +82,12 @@ void im2col(const conv2d_shape& s, const T* image, T* cols) {
 /// of the column-matrix elements im2col would have read from it, rounded once into DX.
 /// \tparam DX the output format
 /// \tparam Round the rounding policy (DX's own by default); element i of the image draws
-///         word first_index + i under `key`
+///         word first_index + i under `key` (without a key, a random policy draws a fresh one
+///         from fxp::default_generator(), once per call: see fxp::draw_key)
 /// \throws std::invalid_argument when a sum of kernel_height * kernel_width values of S
 ///         could exceed 64 bits
 template <fixed_point DX, rounding_policy Round = typename DX::rounding_policy, fixed_point S>
-void col2im(const conv2d_shape& s, const S* cols, DX* image, const random_key& key = {},
+void col2im(const conv2d_shape& s, const S* cols, DX* image, optional_key key = {},
             std::uint64_t first_index = 0) {
   s.validate("fxp::col2im");
   const int bits = S::width + (S::is_signed ? 0 : 1) +
@@ -99,8 +100,8 @@ void col2im(const conv2d_shape& s, const S* cols, DX* image, const random_key& k
   std::vector<std::int64_t> sums(s.image_size());
   simd::detail::col2im_sum(s, cols, s.out_pixels(), sums.data(),
                            [](const S& v) { return static_cast<std::int64_t>(v.raw()); });
-  simd::detail::round_sums<DX, Round, simd::detail::wide_sum_t<S>>(sums.data(), sums.size(),
-                                                                   image, key, first_index);
+  simd::detail::round_sums<DX, Round, simd::detail::wide_sum_t<S>>(
+      sums.data(), sums.size(), image, resolve_key<Round>(key), first_index);
 }
 
 /// col2im of one float image: sums in float, in a fixed order.
@@ -114,15 +115,18 @@ inline void col2im(const conv2d_shape& s, const float* cols, float* image) {
 /// into Y by `Round` and Y's overflow policy.
 /// \tparam Y the output format
 /// \tparam Round the rounding policy (Y's own by default); output element i (NCHW flat
-///         index) draws word i under `key`
+///         index) draws word i under `key` (without a key, a random policy draws a fresh one
+///         from fxp::default_generator(), once per call, before the images are split among
+///         threads: see fxp::draw_key)
 /// \tparam MaxK the largest reduction length (here s.patch_size()); sizes the accumulator
 /// \throws std::invalid_argument on a bad shape or s.patch_size() > MaxK
 template <fixed_point Y, rounding_policy Round = typename Y::rounding_policy,
           std::size_t MaxK = gemm_default_max_k, fixed_point X, fixed_point W>
-void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, const random_key& key = {}) {
+void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, optional_key key = {}) {
   s.validate("fxp::conv2d");
   simd::detail::check_reduction("fxp::conv2d", "in_channels * kernel_height * kernel_width",
                                 s.patch_size(), MaxK);
+  const random_key resolved = resolve_key<Round>(key);
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   const std::size_t per_image = s.out_channels * p;
@@ -132,7 +136,7 @@ void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, const random_ke
     std::vector<X> cols(k * p);
     simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
     gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(),
-                         p, y + b * per_image, p, key, b * per_image);
+                         p, y + b * per_image, p, resolved, b * per_image);
   });
 }
 
@@ -155,19 +159,21 @@ inline void conv2d(const conv2d_shape& s, const float* x, const float* w, float*
 /// kept exact, in gemm_sum_t<W, DY, MaxK>), rounded once into DX.
 /// \tparam DX the format of the input gradient
 /// \tparam Round the rounding policy (DX's own by default); element i of dx (NCHW flat
-///         index) draws word i under `key`
+///         index) draws word i under `key` (without a key, as fxp::conv2d: a fresh one per
+///         call from fxp::default_generator())
 /// \tparam MaxK bound on out_channels * kernel_height * kernel_width; sizes the accumulator
 /// \throws std::invalid_argument on a bad shape or a reduction longer than MaxK
 template <fixed_point DX, rounding_policy Round = typename DX::rounding_policy,
           std::size_t MaxK = gemm_default_max_k, fixed_point W, fixed_point DY>
 void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* dx,
-                          const random_key& key = {}) {
+                          optional_key key = {}) {
   s.validate("fxp::conv2d_backward_data");
   // Every partial sum of the column matrix and of col2im is a sum of at most this many
   // products, so int64 holds them all once it is within MaxK.
   simd::detail::check_reduction("fxp::conv2d_backward_data",
                                 "out_channels * kernel_height * kernel_width",
                                 s.out_channels * s.kernel_height * s.kernel_width, MaxK);
+  const random_key resolved = resolve_key<Round>(key);
   using sum_type = gemm_sum_t<W, DY, MaxK>;
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
@@ -181,7 +187,7 @@ void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* d
       return static_cast<std::int64_t>(v.raw());
     });
     simd::detail::round_sums<DX, Round, sum_type>(sums.data(), sums.size(),
-                                                  dx + b * s.image_size(), key,
+                                                  dx + b * s.image_size(), resolved,
                                                   b * s.image_size());
   });
 }
@@ -230,13 +236,14 @@ void gather_for_weights(const conv2d_shape& s, const X* x, const DY* dy, std::ve
 /// rounded once into DW.
 /// \tparam DW the format of the weight gradient
 /// \tparam Round the rounding policy (DW's own by default); element i of dw (OIHW flat
-///         index) draws word i under `key`
+///         index) draws word i under `key` (without a key, as fxp::conv2d: a fresh one per
+///         call from fxp::default_generator())
 /// \tparam MaxK bound on batch * out_pixels(); sizes the accumulator
 /// \throws std::invalid_argument on a bad shape or a reduction longer than MaxK
 template <fixed_point DW, rounding_policy Round = typename DW::rounding_policy,
           std::size_t MaxK = gemm_default_max_k, fixed_point X, fixed_point DY>
 void conv2d_backward_weights(const conv2d_shape& s, const X* x, const DY* dy, DW* dw,
-                             const random_key& key = {}) {
+                             optional_key key = {}) {
   s.validate("fxp::conv2d_backward_weights");
   const std::size_t bp = s.batch * s.out_pixels();
   simd::detail::check_reduction("fxp::conv2d_backward_weights", "batch * out_pixels", bp, MaxK);

@@ -202,7 +202,8 @@ void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
 /// \tparam C the output format
 /// \tparam Round the rounding policy (C's own by default); a random policy draws the word
 ///         of C(i, j) from `key` at counter first_index + i * n + j, so the result does not
-///         depend on threads or blocking
+///         depend on threads or blocking. Without a key it draws a fresh one, once per call,
+///         from fxp::default_generator() (fxp::draw_key), so fxp::seed makes it reproducible
 /// \tparam MaxK the largest k this instantiation accepts; it sizes the accumulator
 /// \throws std::invalid_argument when k > MaxK, a leading dimension is too small, or a
 ///         pointer of a non-empty matrix is null
@@ -210,9 +211,9 @@ template <fixed_point C, rounding_policy Round = typename C::rounding_policy,
           std::size_t MaxK = gemm_default_max_k, fixed_point A, fixed_point B>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, const A* a,
           std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
-          const random_key& key = {}, std::uint64_t first_index = 0) {
+          optional_key key = {}, std::uint64_t first_index = 0) {
   simd::detail::gemm_fixed<simd::detail::native_isa, C, Round, MaxK>(
-      ta, tb, m, n, k, a, lda, b, ldb, c, ldc, key, first_index);
+      ta, tb, m, n, k, a, lda, b, ldb, c, ldc, resolve_key<Round>(key), first_index);
 }
 
 /// C = op(A) op(B) for float, row-major, with the same shape conventions as the fixed-point

@@ -202,13 +202,14 @@ void narrow_array(const From* in, To* out, std::size_t n, const random_key& key,
 /// \tparam Ops fxp::simd::native or fxp::simd::portable
 template <simd_arch Arch, fixed_point T, rounding_policy Round = typename T::rounding_policy,
           instruction_selection Ops = native>
-void quantize_on(const float* in, T* out, std::size_t n, random_key key = {},
+void quantize_on(const float* in, T* out, std::size_t n, optional_key key = {},
                  std::uint64_t first_index = 0) {
+  const random_key resolved = resolve_key<Round>(key);
   if constexpr (!lane_target<T, Round, Arch>) {
-    detail::convert_all<T, Round>(in, out, n, key, first_index);
+    detail::convert_all<T, Round>(in, out, n, resolved, first_index);
   } else {
     detail::narrow_array<Arch, Ops, T, Round, !deterministic_rounding<Round>>(
-        in, out, n, key, first_index,
+        in, out, n, resolved, first_index,
         [in](std::size_t i) { return detail::load_float_bits<Arch>(in + i); },
         [](const word_lanes<Arch>& bits, const word_lanes<Arch>& word) {
           return quantize_lanes<T, Round, Arch, Ops>(bits, word);
@@ -226,16 +227,17 @@ void quantize_on(const float* in, T* out, std::size_t n, random_key key = {},
 /// \tparam Ops fxp::simd::native or fxp::simd::portable
 template <simd_arch Arch, fixed_point To, rounding_policy Round = typename To::rounding_policy,
           fixed_point From, instruction_selection Ops = native>
-void requantize_on(const From* in, To* out, std::size_t n, random_key key = {},
+void requantize_on(const From* in, To* out, std::size_t n, optional_key key = {},
                    std::uint64_t first_index = 0) {
+  const random_key resolved = resolve_key<Round>(key);
   if constexpr (!lane_target<To, Round, Arch> || From::width > 32) {
-    detail::convert_all<To, Round>(in, out, n, key, first_index);
+    detail::convert_all<To, Round>(in, out, n, resolved, first_index);
   } else {
     // Widening never discards bits, so it never draws: no words needed.
     constexpr bool random = !deterministic_rounding<Round> && From::fraction_bits > To::fraction_bits;
     const auto* raw_in = fxp::detail::raw_pointer(in);
     detail::narrow_array<Arch, Ops, To, Round, random>(
-        in, out, n, key, first_index,
+        in, out, n, resolved, first_index,
         [raw_in](std::size_t i) { return detail::load_quad<Arch>(raw_in + i, Ops{}); },
         [](const word_lanes<Arch>& raw, const word_lanes<Arch>& word) {
           return requantize_lanes<To, Round, From, Arch, Ops>(raw, word);
@@ -291,15 +293,18 @@ namespace fxp {
 /// \tparam Round the rounding policy, T's own by default
 /// \param in n floats
 /// \param out n elements
-/// \param key the (seed, tensor id, step) of the random bits of stochastic rounding
+/// \param key the (seed, tensor id, step) of the random bits of stochastic rounding; without
+///        one, a random policy draws a fresh key from fxp::default_generator() (see
+///        fxp::draw_key), so a program that calls fxp::seed first is reproducible
 /// \param first_index the element index of in[0] within its tensor
 template <fixed_point T, rounding_policy Round = typename T::rounding_policy>
-void quantize(const float* in, T* out, std::size_t n, random_key key = {},
+void quantize(const float* in, T* out, std::size_t n, optional_key key = {},
               std::uint64_t first_index = 0) {
+  const random_key resolved = resolve_key<Round>(key);
   if constexpr (simd::simd_arch<simd::default_arch>) {
-    simd::quantize_on<simd::default_arch, T, Round>(in, out, n, key, first_index);
+    simd::quantize_on<simd::default_arch, T, Round>(in, out, n, resolved, first_index);
   } else {  // no vector instruction set enabled
-    simd::detail::convert_all<T, Round>(in, out, n, key, first_index);
+    simd::detail::convert_all<T, Round>(in, out, n, resolved, first_index);
   }
 }
 
@@ -313,15 +318,17 @@ void quantize(const float* in, T* out, std::size_t n, random_key key = {},
 /// \tparam From the source element type
 /// \param in n elements
 /// \param out n elements
-/// \param key the (seed, tensor id, step) of the random bits of stochastic rounding
+/// \param key the (seed, tensor id, step) of the random bits of stochastic rounding; without
+///        one, a random policy draws a fresh key as fxp::quantize does
 /// \param first_index the element index of in[0] within its tensor
 template <fixed_point To, rounding_policy Round = typename To::rounding_policy, fixed_point From>
-void requantize(const From* in, To* out, std::size_t n, random_key key = {},
+void requantize(const From* in, To* out, std::size_t n, optional_key key = {},
                 std::uint64_t first_index = 0) {
+  const random_key resolved = resolve_key<Round>(key);
   if constexpr (simd::simd_arch<simd::default_arch>) {
-    simd::requantize_on<simd::default_arch, To, Round>(in, out, n, key, first_index);
+    simd::requantize_on<simd::default_arch, To, Round>(in, out, n, resolved, first_index);
   } else {
-    simd::detail::convert_all<To, Round>(in, out, n, key, first_index);
+    simd::detail::convert_all<To, Round>(in, out, n, resolved, first_index);
   }
 }
 

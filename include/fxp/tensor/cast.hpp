@@ -179,23 +179,15 @@ template <class To, class Round, class E>
 }  // namespace expr
 
 /// `e` converted element-wise to `T` (a fixed-point format or float) with rounding policy
-/// `Round` (T's own by default) and T's overflow policy; a lazy expression. Deterministic
-/// policies only: stochastic rounding needs to know its random words (the overload with a
-/// key).
+/// `Round` (T's own by default) and T's overflow policy; a lazy expression. Under a random
+/// policy, element i of the result rounds with random word i of `key` (seed, tensor id,
+/// step), whatever the SIMD width, thread count or order of evaluation. Without a key, a
+/// random policy draws a fresh one from fxp::default_generator() (see fxp::draw_key) when
+/// the cast is built, so every evaluation of this expression gives the same bits and
+/// fxp::seed makes the program reproducible; deterministic policies draw nothing.
 template <class T, rounding_policy Round = typename expr::default_rounding<T>::type, tensor_expression E>
-[[nodiscard]] auto cast(const E& e) {
-  static_assert(deterministic_rounding<Round> || !fixed_point<T>,
-                "fxp::cast<T, Round>(e): a random rounding policy draws from a key; pass one "
-                "as fxp::cast<T, Round>(e, fxp::random_key{seed, tensor_id, step})");
-  return expr::make_cast<T, Round>(e, random_key{});
-}
-
-/// `e` converted element-wise to `T` with rounding policy `Round`; element i of the result
-/// rounds with random word i of `key` (seed, tensor id, step), whatever the SIMD width,
-/// thread count or order of evaluation. A lazy expression.
-template <class T, rounding_policy Round = typename expr::default_rounding<T>::type, tensor_expression E>
-[[nodiscard]] auto cast(const E& e, const random_key& key) {
-  return expr::make_cast<T, Round>(e, key);
+[[nodiscard]] auto cast(const E& e, optional_key key = {}) {
+  return expr::make_cast<T, Round>(e, resolve_key(key, random_rounding<Round> && fixed_point<T>));
 }
 
 }  // namespace fxp

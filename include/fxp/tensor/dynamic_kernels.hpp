@@ -113,7 +113,8 @@ inline void store_chunk(qtensor& out, std::size_t first, const std::int64_t* q,
 
 /// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
 /// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
-/// pool. Returns the number of clamped elements.
+/// pool. Without a key, stochastic rounding draws one here, before the pool splits the work
+/// (fxp::resolve_key). Returns the number of clamped elements.
 ///
 /// It runs in three stages per chunk — read the exact values (per input), round them in
 /// int64 (per policy), store them (per carrier) — so the code compiled grows with inputs +
@@ -125,8 +126,9 @@ inline void store_chunk(qtensor& out, std::size_t first, const std::int64_t* q,
 /// \param uniform_shift when every input has this shift, 1..62: the 64-bit loop (0: the
 ///        inputs' own shifts, any)
 template <class Input, class Fast = no_fast_chunk>
-std::uint64_t round_all(qtensor& out, rounding_mode mode, const random_key& key,
+std::uint64_t round_all(qtensor& out, rounding_mode mode, const optional_key& given_key,
                         const Input& input, const Fast& fast = {}, int uniform_shift = 0) {
+  const random_key key = resolve_key(given_key, mode == rounding_mode::stochastic);
   const dynamic_format f = out.format();
   const std::int64_t lo = f.raw_min();
   const std::int64_t hi = f.raw_max();
@@ -253,7 +255,7 @@ inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, con
 /// out = sums * 2^-shift rounded into `f` (the epilogue of the product kernels).
 [[nodiscard]] inline qtensor round_sums(const tensor<exact_sum>& sums, const fxp::shape& s,
                                         int sum_frac, dynamic_format f, rounding_mode mode,
-                                        const random_key& key) {
+                                        const optional_key& key) {
   qtensor out(s, f);
   const exact_sum* v = sums.data();
   const int shift = sum_frac - f.frac;
@@ -269,12 +271,14 @@ inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, con
 
 /// `x` quantized into format f: element i is `fxp::fixed_cast<T, R>(x[i], gen)` bit for bit
 /// for T the compile-time format of f (saturating) and R the policy of `mode`, gen at
-/// counter i of `key`. Saturated elements are counted (qtensor::saturations).
+/// counter i of `key`. Saturated elements are counted (qtensor::saturations). Without a
+/// key, rounding_mode::stochastic draws a fresh one from fxp::default_generator(), once per
+/// call (see fxp::draw_key), and the other modes draw nothing; so do all the run-time kernels.
 /// \throws std::domain_error for a NaN; std::invalid_argument for a format out of range
 template <tensor_like X>
   requires std::same_as<detail::element_t<X>, float>
 [[nodiscard]] qtensor quantize(const X& x, dynamic_format f, rounding_mode mode,
-                               const random_key& key = {}) {
+                               optional_key key = {}) {
   const auto in = detail::read_view(x);
   qtensor out(in.shape(), f);
   const float* v = in.data();
@@ -283,6 +287,8 @@ template <tensor_like X>
       throw std::domain_error("fxp::quantize: element " + std::to_string(i) + " is NaN");
     }
   }
+  // Resolved here, not in round_all: the fast path below rounds with the same key.
+  const random_key resolved = resolve_key(key, mode == rounding_mode::stochastic);
   const std::int64_t big = std::int64_t{1} << 40;  // beyond every run-time format
   const auto exact = [&](std::size_t i) {
     if (std::isinf(v[i])) return detail::scaled_value{v[i] < 0 ? -big : big, 0};
@@ -305,12 +311,12 @@ template <tensor_like X>
     if (tiny) return false;
     fixed<32, 0> rounded[detail::epilogue_chunk];
     with_rounding(m, [&]<class Round>() {
-      fxp::quantize<fixed<32, 0>, Round>(scaled, rounded, n, key, first);
+      fxp::quantize<fixed<32, 0>, Round>(scaled, rounded, n, resolved, first);
     });
     for (std::size_t j = 0; j < n; ++j) q[j] = rounded[j].raw();
     return true;
   };
-  out.set_saturations(detail::round_all(out, mode, key, exact, fast));
+  out.set_saturations(detail::round_all(out, mode, resolved, exact, fast));
   return out;
 }
 
@@ -333,7 +339,7 @@ template <tensor_like X>
 /// q requantized into format f: element i is `fxp::fixed_cast<To, R>(q[i], gen)` bit for
 /// bit (To the compile-time twin of f, saturating), gen at counter i of `key`.
 [[nodiscard]] inline qtensor requantize(const qtensor& q, dynamic_format f, rounding_mode mode,
-                                        const random_key& key = {}) {
+                                        optional_key key = {}) {
   qtensor out(q.shape(), f);
   q.visit([&](const auto* src) {
     const int shift = q.format().frac - f.frac;
@@ -352,7 +358,7 @@ template <tensor_like X>
 template <tensor_like X>
   requires std::same_as<detail::element_t<X>, float>
 [[nodiscard]] tensor<float> fake_quantize(const X& x, dynamic_format f, rounding_mode mode,
-                                          const random_key& key = {},
+                                          optional_key key = {},
                                           std::uint64_t* saturations = nullptr) {
   const qtensor q = quantize(x, f, mode, key);
   if (saturations != nullptr) *saturations += q.saturations();
@@ -368,7 +374,7 @@ template <tensor_like X>
 ///         wider than 16 bits, or a bias of the wrong size or format
 [[nodiscard]] inline qtensor matmul(const qtensor& a, const qtensor& b, transpose ta,
                                     transpose tb, dynamic_format out, rounding_mode mode,
-                                    const random_key& key = {},
+                                    optional_key key = {},
                                     const qtensor* bias_per_column = nullptr) {
   constexpr const char* who = "fxp::matmul";
   tensor<detail::exact_sum> sums =
@@ -390,7 +396,7 @@ template <tensor_like X>
 ///         or a bias of the wrong size or format
 [[nodiscard]] inline qtensor conv2d(const qtensor& x, const qtensor& w, const conv2d_params& p,
                                     dynamic_format out, rounding_mode mode,
-                                    const random_key& key = {},
+                                    optional_key key = {},
                                     const qtensor* bias_per_channel = nullptr) {
   constexpr const char* who = "fxp::conv2d";
   tensor<detail::exact_sum> sums =
@@ -412,7 +418,7 @@ template <tensor_like X>
 [[nodiscard]] inline qtensor conv2d_backward_data(const qtensor& w, const qtensor& dy,
                                                   const shape& input, const conv2d_params& p,
                                                   dynamic_format out, rounding_mode mode,
-                                                  const random_key& key = {}) {
+                                                  optional_key key = {}) {
   tensor<detail::exact_sum> sums = detail::exact_product(
       "fxp::conv2d_backward_data", "the weights", w, "dy", dy, out, [&](auto vw, auto vdy) {
         return conv2d_backward_data<detail::exact_sum, fxp::truncate>(vw, vdy, input, p);
@@ -426,7 +432,7 @@ template <tensor_like X>
                                                      const shape& weights,
                                                      const conv2d_params& p, dynamic_format out,
                                                      rounding_mode mode,
-                                                     const random_key& key = {}) {
+                                                     optional_key key = {}) {
   tensor<detail::exact_sum> sums = detail::exact_product(
       "fxp::conv2d_backward_weights", "the input", x, "dy", dy, out, [&](auto vx, auto vdy) {
         return conv2d_backward_weights<detail::exact_sum, fxp::truncate>(vx, vdy, weights, p);

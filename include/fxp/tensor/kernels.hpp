@@ -4,7 +4,10 @@
 // the two products of its backward pass). They check shapes, allocate the result and run
 // the raw-array kernels of fxp/simd on the thread pool (fxp::set_num_threads). Element i of
 // a result (its row-major flat index) rounds with random word i of `key` under a random
-// rounding policy, so no result depends on the thread count or the SIMD width.
+// rounding policy, so no result depends on the thread count or the SIMD width. Called
+// without a key, a random policy draws one (fxp::draw_key) from the calling thread's
+// default generator, once per call and before the work is split, so fxp::seed makes the
+// run reproducible and the thread count still changes nothing.
 
 #include <algorithm>    // std::min
 #include <concepts>     // std::same_as
@@ -53,28 +56,32 @@ concept tensor_like = expr::is_tensor_like<std::remove_cvref_t<T>>::value;
 // ---- element-wise conversions ----------------------------------------------------------
 
 /// `x` quantized into T: element i is `fxp::fixed_cast<T, Round>(x[i], gen)` with gen at
-/// counter i of `key`. Errors as the scalar core's (NaN: std::domain_error; overflow under
-/// fxp::checked: fxp::overflow_error); the result is then discarded.
+/// counter i of `key` (without a key, a random policy draws a fresh one from
+/// fxp::default_generator(): see fxp::draw_key). Errors as the scalar core's (NaN:
+/// std::domain_error; overflow under fxp::checked: fxp::overflow_error); the result is then
+/// discarded.
 template <fixed_point T, rounding_policy Round = typename T::rounding_policy, tensor_like X>
   requires std::same_as<detail::element_t<X>, float>
-[[nodiscard]] tensor<T> quantize(const X& x, const random_key& key = {}) {
+[[nodiscard]] tensor<T> quantize(const X& x, optional_key key = {}) {
   const auto in = detail::read_view(x);
   tensor<T> out(in.shape());
+  const random_key resolved = resolve_key<Round>(key);  // once, not per piece
   detail::for_each_piece(in.size(), [&](std::size_t first, std::size_t count) {
-    quantize<T, Round>(in.data() + first, out.data() + first, count, key, first);
+    quantize<T, Round>(in.data() + first, out.data() + first, count, resolved, first);
   });
   return out;
 }
 
 /// `x` requantized into To: element i is `fxp::fixed_cast<To, Round>(x[i], gen)` with gen at
-/// counter i of `key`.
+/// counter i of `key` (without a key, a random policy draws one, as fxp::quantize does).
 template <fixed_point To, rounding_policy Round = typename To::rounding_policy, tensor_like X>
   requires fixed_point<detail::element_t<X>>
-[[nodiscard]] tensor<To> requantize(const X& x, const random_key& key = {}) {
+[[nodiscard]] tensor<To> requantize(const X& x, optional_key key = {}) {
   const auto in = detail::read_view(x);
   tensor<To> out(in.shape());
+  const random_key resolved = resolve_key<Round>(key);  // once, not per piece
   detail::for_each_piece(in.size(), [&](std::size_t first, std::size_t count) {
-    requantize<To, Round>(in.data() + first, out.data() + first, count, key, first);
+    requantize<To, Round>(in.data() + first, out.data() + first, count, resolved, first);
   });
   return out;
 }
@@ -96,14 +103,15 @@ template <tensor_like X>
 /// C = op(A) op(B) for rank-2 tensors: op(A) is m x k, op(B) k x n. Fixed point: each element
 /// is the exact sum of its k products rounded once into C (by Round and C's overflow
 /// policy); float: summed in float in a fixed order (see fxp::gemm). Random rounding of
-/// C(i, j) draws word i * n + j of `key`.
+/// C(i, j) draws word i * n + j of `key`; without a key, of a fresh one drawn once per call
+/// from fxp::default_generator() (see fxp::draw_key).
 /// \tparam C the result's element type (float for float operands)
 /// \tparam MaxK the largest k accepted; it sizes the exact accumulator (gemm_accumulator_t)
 /// \throws std::invalid_argument when a rank or an inner dimension does not match, or k > MaxK
 template <class C, rounding_policy Round = typename expr::default_rounding<C>::type,
           std::size_t MaxK = gemm_default_max_k, tensor_like A, tensor_like B>
 [[nodiscard]] tensor<C> matmul(const A& a, const B& b, transpose ta = transpose::no,
-                               transpose tb = transpose::no, const random_key& key = {}) {
+                               transpose tb = transpose::no, optional_key key = {}) {
   const auto va = detail::read_view(a);
   const auto vb = detail::read_view(b);
   detail::require_rank("fxp::matmul", "A", va.shape(), 2);
@@ -188,12 +196,14 @@ inline void require_shape(const char* who, const char* what, const shape& got, c
 
 /// y = conv2d(x, w): input (N, C, H, W), weights (O, C, KH, KW), output (N, O, OH, OW); no
 /// bias. Fixed point: each output is the exact sum of its C * KH * KW products rounded once
-/// into Y; float: summed in float in a fixed order.
+/// into Y; float: summed in float in a fixed order. Random rounding of output element i
+/// draws word i of `key`; without a key, of a fresh one drawn once per call from
+/// fxp::default_generator() (see fxp::draw_key).
 /// \throws std::invalid_argument on shapes that do not fit together (naming them)
 template <class Y, rounding_policy Round = typename expr::default_rounding<Y>::type,
           std::size_t MaxK = gemm_default_max_k, tensor_like X, tensor_like W>
 [[nodiscard]] tensor<Y> conv2d(const X& x, const W& w, const conv2d_params& p = {},
-                               const random_key& key = {}) {
+                               optional_key key = {}) {
   const auto vx = detail::read_view(x);
   const auto vw = detail::read_view(w);
   const conv2d_shape s = detail::conv_shape("fxp::conv2d", vx.shape(), vw.shape(), p);
@@ -207,12 +217,13 @@ template <class Y, rounding_policy Round = typename expr::default_rounding<Y>::t
 }
 
 /// The input gradient of y = conv2d(x, w): dx (shape `input`) from w and dy. Fixed point:
-/// each element the exact sum of its products, rounded once into DX.
+/// each element the exact sum of its products, rounded once into DX (a keyless random
+/// policy draws a key as fxp::conv2d does).
 template <class DX, rounding_policy Round = typename expr::default_rounding<DX>::type,
           std::size_t MaxK = gemm_default_max_k, tensor_like W, tensor_like DY>
 [[nodiscard]] tensor<DX> conv2d_backward_data(const W& w, const DY& dy, const shape& input,
                                               const conv2d_params& p = {},
-                                              const random_key& key = {}) {
+                                              optional_key key = {}) {
   const auto vw = detail::read_view(w);
   const auto vdy = detail::read_view(dy);
   const conv2d_shape s = detail::conv_shape("fxp::conv2d_backward_data", input, vw.shape(), p);
@@ -229,12 +240,12 @@ template <class DX, rounding_policy Round = typename expr::default_rounding<DX>:
 
 /// The weight gradient of y = conv2d(x, w): dw (shape `weights`) from x and dy, summed over
 /// the batch. Fixed point: each element the exact sum of its N * OH * OW products, rounded
-/// once into DW.
+/// once into DW (a keyless random policy draws a key as fxp::conv2d does).
 template <class DW, rounding_policy Round = typename expr::default_rounding<DW>::type,
           std::size_t MaxK = gemm_default_max_k, tensor_like X, tensor_like DY>
 [[nodiscard]] tensor<DW> conv2d_backward_weights(const X& x, const DY& dy, const shape& weights,
                                                  const conv2d_params& p = {},
-                                                 const random_key& key = {}) {
+                                                 optional_key key = {}) {
   const auto vx = detail::read_view(x);
   const auto vdy = detail::read_view(dy);
   const conv2d_shape s = detail::conv_shape("fxp::conv2d_backward_weights", vx.shape(), weights, p);
