@@ -5,7 +5,7 @@
 // variants, a spread of operand formats (8- and 16-bit whole and split, unsigned, wider
 // than 16 bits, negative integer bits), every rounding policy and every overflow policy;
 // extreme values that need the full accumulator; float against a double reference; thread
-// counts; stochastic reproducibility, with a key or drawn without one; errors.
+// counts; stochastic reproducibility, with a key or drawn without one; fxp::max_k; errors.
 
 #include <fxp/simd/gemm.hpp>
 
@@ -581,4 +581,29 @@ TEST_CASE("gemm without a key draws one per call from the default generator",
   fxp_test::check_draws_nothing([&] {
     fxp::gemm<C>(transpose::no, transpose::no, m, n, k, a.data(), k, b.data(), n, c.data(), n);
   });
+}
+
+TEST_CASE("fxp::max_k raises gemm's bound without naming the rounding policy", "[gemm]") {
+  using T = fxp::fixed<1, 7>;
+  std::mt19937_64 rng(15);
+  const auto a = fxp_test::random_fixed<T>(10, rng);
+  std::vector<T> c(4);
+  REQUIRE_THROWS_WITH((fxp::gemm<T, fxp::max_k<4>>(transpose::no, transpose::no, 2, 2, 5,
+                                                   a.data(), 5, a.data(), 2, c.data(), 2)),
+                      Catch::Contains("k = 5") && Catch::Contains("MaxK = 4"));
+  // Above the default bound: k = 2^20 + 1 throws by default and is exact with a larger one.
+  constexpr std::size_t k = fxp::gemm_default_max_k + 1;
+  constexpr std::size_t bound = 2 * fxp::gemm_default_max_k;
+  using S = fxp::gemm_sum_t<T, T, bound>;
+  const auto row = fxp_test::random_fixed<T>(k, rng);
+  const auto column = fxp_test::random_fixed<T>(k, rng);
+  S dot;
+  REQUIRE_THROWS_WITH(fxp::gemm<S>(transpose::no, transpose::no, 1, 1, k, row.data(), k,
+                                   column.data(), 1, &dot, 1),
+                      Catch::Contains("MaxK = " + std::to_string(fxp::gemm_default_max_k)));
+  fxp::gemm<S, fxp::max_k<bound>>(transpose::no, transpose::no, 1, 1, k, row.data(), k,
+                                  column.data(), 1, &dot, 1);
+  i128 exact = 0;
+  for (std::size_t p = 0; p < k; ++p) exact += static_cast<i128>(row[p].raw()) * column[p].raw();
+  CHECK(static_cast<i128>(dot.raw()) == exact);
 }

@@ -2,7 +2,7 @@
 // The kernels on tensors: quantize / requantize / dequantize, matmul and conv2d equal
 // element-by-element references (the scalar core for one rounding, 128-bit integer sums for
 // products), check their shapes, and give the same bits on 1 and 2 threads; without a key
-// they draw one from the default generator.
+// they draw one from the default generator; fxp::max_k raises a product's bound alone.
 #include <fxp/core/core.hpp>
 #include <fxp/tensor/tensor.hpp>
 
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 using fxp::fixed;
@@ -420,4 +421,37 @@ TEST_CASE("kernels on tensors without a key draw one per call from the default g
                                                                          weights.shape());
     });
   }
+}
+
+TEST_CASE("fxp::max_k raises matmul's bound without naming the rounding policy",
+          "[kernels][matmul]") {
+  using s8 = fixed<1, 7>;
+  const auto a = random_tensor<s8>(shape{2, 5}, 31);
+  const auto b = random_tensor<s8>(shape{5, 3}, 32);
+  using c_t = fixed<8, 8>;
+  // Every spelling of the bound reaches the check: k = 5 > 4.
+  CHECK_THROWS_WITH((fxp::matmul<c_t, fxp::max_k<4>>(a, b)),
+                    Catch::Contains("k = 5") && Catch::Contains("MaxK = 4"));
+  CHECK_THROWS_WITH((fxp::matmul<c_t, 4>(a, b)),
+                    Catch::Contains("k = 5") && Catch::Contains("MaxK = 4"));
+  CHECK_THROWS_WITH((fxp::matmul<c_t, fxp::stochastic, fxp::max_k<4>>(a, b, transpose::no,
+                                                                      transpose::no, {1, 2, 3})),
+                    Catch::Contains("k = 5") && Catch::Contains("MaxK = 4"));
+  // The bound alone keeps C's own policy: the bits of naming it.
+  const auto c = fxp::matmul<c_t, fxp::max_k<5>>(a, b);
+  CHECK(raws(c) == raws(fxp::matmul<c_t, c_t::rounding_policy, 5>(a, b)));
+
+  // Above the default bound: k = 2^20 + 1 throws by default and is exact with a larger one.
+  constexpr std::size_t k = fxp::gemm_default_max_k + 1;
+  constexpr std::size_t bound = 2 * fxp::gemm_default_max_k;
+  using sum_t = fxp::gemm_sum_t<s8, s8, bound>;
+  const auto row = random_tensor<s8>(shape{1, k}, 33);
+  const auto column = random_tensor<s8>(shape{k, 1}, 34);
+  CHECK_THROWS_WITH(fxp::matmul<sum_t>(row, column),
+                    Catch::Contains("k = " + std::to_string(k)) &&
+                        Catch::Contains("MaxK = " + std::to_string(fxp::gemm_default_max_k)));
+  const auto dot = fxp::matmul<sum_t, fxp::max_k<bound>>(row, column);
+  i128 exact = 0;
+  for (std::size_t l = 0; l < k; ++l) exact += static_cast<i128>(row[l].raw()) * column[l].raw();
+  CHECK(static_cast<i128>(dot[0].raw()) == exact);
 }

@@ -43,6 +43,12 @@ enum class transpose : bool { no, yes };
 /// The largest reduction length fxp::gemm accepts unless told otherwise (its MaxK).
 inline constexpr std::size_t gemm_default_max_k = simd::detail::default_max_k;
 
+/// A reduction bound N, spelled so that a product's template arguments say what it is:
+/// `fxp::matmul<C, fxp::max_k<N>>(a, b)` (C's own rounding) and `fxp::matmul<C, Round,
+/// fxp::max_k<N>>` (the same as a plain N in MaxK's place); fxp::gemm takes it likewise.
+template <std::size_t N>
+inline constexpr std::size_t max_k = N;
+
 /// The integer type that holds every exact sum of up to MaxK products of A and B: int32_t
 /// when it can, else int64_t (a static_assert fires when even int64_t cannot).
 /// \tparam A the left operand format
@@ -204,7 +210,8 @@ void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
 ///         of C(i, j) from `key` at counter first_index + i * n + j, so the result does not
 ///         depend on threads or blocking. Without a key it draws a fresh one, once per call,
 ///         from fxp::default_generator() (fxp::draw_key), so fxp::seed makes it reproducible
-/// \tparam MaxK the largest k this instantiation accepts; it sizes the accumulator
+/// \tparam MaxK the largest k this instantiation accepts; it sizes the accumulator. To raise
+///         it and keep C's own rounding, write `fxp::gemm<C, fxp::max_k<N>>(...)`
 /// \throws std::invalid_argument when k > MaxK, a leading dimension is too small, or a
 ///         pointer of a non-empty matrix is null
 template <fixed_point C, rounding_policy Round = typename C::rounding_policy,
@@ -214,6 +221,16 @@ void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t 
           optional_key key = {}, std::uint64_t first_index = 0) {
   simd::detail::gemm_fixed<simd::detail::native_isa, C, Round, MaxK>(
       ta, tb, m, n, k, a, lda, b, ldb, c, ldc, resolve_key<Round>(key), first_index);
+}
+
+/// fxp::gemm<C, C's own rounding, MaxK>: the bound without naming the policy, as
+/// `fxp::gemm<C, fxp::max_k<N>>(...)` or `fxp::gemm<C, N>(...)`.
+template <fixed_point C, std::size_t MaxK, fixed_point A, fixed_point B>
+void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, const A* a,
+          std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
+          optional_key key = {}, std::uint64_t first_index = 0) {
+  gemm<C, typename C::rounding_policy, MaxK>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, key,
+                                             first_index);
 }
 
 /// C = op(A) op(B) for float, row-major, with the same shape conventions as the fixed-point

@@ -106,7 +106,8 @@ template <tensor_like X>
 /// C(i, j) draws word i * n + j of `key`; without a key, of a fresh one drawn once per call
 /// from fxp::default_generator() (see fxp::draw_key).
 /// \tparam C the result's element type (float for float operands)
-/// \tparam MaxK the largest k accepted; it sizes the exact accumulator (gemm_accumulator_t)
+/// \tparam MaxK the largest k accepted; it sizes the exact accumulator (gemm_accumulator_t).
+///         To raise it and keep C's own rounding, write `fxp::matmul<C, fxp::max_k<N>>(a, b)`
 /// \throws std::invalid_argument when a rank or an inner dimension does not match, or k > MaxK
 template <class C, rounding_policy Round = typename expr::default_rounding<C>::type,
           std::size_t MaxK = gemm_default_max_k, tensor_like A, tensor_like B>
@@ -139,6 +140,14 @@ template <class C, rounding_policy Round = typename expr::default_rounding<C>::t
     gemm(ta, tb, m, n, k, va.data(), va.shape()[1], vb.data(), vb.shape()[1], c.data(), n);
   }
   return c;
+}
+
+/// fxp::matmul<C, C's own rounding, MaxK>: a larger bound without naming the policy, as
+/// `fxp::matmul<C, fxp::max_k<N>>(a, b)` or `fxp::matmul<C, N>(a, b)`.
+template <class C, std::size_t MaxK, tensor_like A, tensor_like B>
+[[nodiscard]] tensor<C> matmul(const A& a, const B& b, transpose ta = transpose::no,
+                               transpose tb = transpose::no, optional_key key = {}) {
+  return matmul<C, typename expr::default_rounding<C>::type, MaxK>(a, b, ta, tb, key);
 }
 
 // ---- convolution ------------------------------------------------------------------------
