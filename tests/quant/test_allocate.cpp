@@ -391,7 +391,7 @@ static_assert(dual8.total_cost <= plan8.total_cost);
 static_assert(dual8.predicted_sqnr_db >= plan8.predicted_sqnr_db - 1e-9);
 // A realistic network: four weight terms (conv 5x5 1->16, conv 5x5 16->32, dense 800->128,
 // dense 128->10) and their activations at no cost.
-constexpr std::array<term, 8> network = {{
+constexpr std::array<term, 8> cnn_terms = {{
     make_term(400, D::gaussian, 0.2, 2, 16),
     make_term(0, D::gaussian, 1.0, 2, 16),
     make_term(12800, D::gaussian, 0.05, 2, 16),
@@ -401,7 +401,7 @@ constexpr std::array<term, 8> network = {{
     make_term(1280, D::gaussian, 0.1, 2, 16),
     make_term(0, D::gaussian, 4.0, 2, 16),
 }};
-constexpr auto network_plan = allocate(network, 40.0);
+constexpr auto network_plan = allocate(cnn_terms, 40.0);
 static_assert(network_plan.predicted_sqnr_db >= 40.0 - 1e-9);
 // The resulting formats are fxp types.
 using first_weights = fxp::fixed<network_plan[0].int_bits, network_plan[0].frac_bits>;
@@ -449,16 +449,16 @@ TEST_CASE("an 8-term, 15-choice problem solved in constant evaluation is optimal
   // The realistic plan: feasible and locally optimal (one bit less anywhere breaks it).
   std::array<int, 8> bits{};
   for (std::size_t i = 0; i < 8; ++i) bits[i] = network_plan[i].bits;
-  CHECK(db(noise_of(network, bits)) >= 40.0 - 1e-9);
+  CHECK(db(noise_of(cnn_terms, bits)) >= 40.0 - 1e-9);
   for (std::size_t i = 0; i < 8; ++i) {
-    if (network[i].cost == 0) {
+    if (cnn_terms[i].cost == 0) {
       CHECK(bits[i] == 16);
       continue;
     }
-    if (bits[i] == network[i].min_bits) continue;
+    if (bits[i] == cnn_terms[i].min_bits) continue;
     auto fewer = bits;
     --fewer[i];
-    CHECK(db(noise_of(network, fewer)) < 40.0);
+    CHECK(db(noise_of(cnn_terms, fewer)) < 40.0);
   }
   // Bigger layers get fewer bits (the Lagrange rule, half a bit per doubling).
   CHECK(network_plan[4].continuous_bits < network_plan[2].continuous_bits);
