@@ -86,37 +86,21 @@ class chunk_words {
 };
 template <class Arch, class Ops>
 class chunk_words<Arch, Ops, true> {
-  using generator = philox_words<Arch, Ops>;
-
  public:
-  explicit chunk_words(const random_key& key) noexcept : generator_(key) {}
+  explicit chunk_words(const random_key& key) noexcept : buffer_(key) {}
 
-  /// The words of elements j ... j + chunk_size - 1 (j a multiple of 4, chunks in order, the
-  /// last ending at `end`). The words are generated a tile at a time into a buffer, so that
-  /// Philox runs in long independent chains and the conversion does not wait on it.
+  /// The words of elements j ... j + chunk_size - 1 (chunks in order, the last ending at
+  /// `end`), from the buffer that generates them many at a time.
   [[nodiscard]] quad_lanes<Arch> operator()(std::uint64_t j, std::uint64_t end) noexcept {
     constexpr std::size_t lanes = lane_count<Arch>;
-    if (!filled_ || j - first_ >= tile) {  // modulo 2^64, like the element indices
-      const std::uint64_t wanted = std::min<std::uint64_t>(tile, end - j);
-      for (std::uint64_t t = 0; t < wanted; t += generator::words_per_call) {
-        generator_.generate(j / philox::words_per_block + t / philox::words_per_block,
-                            words_.data() + t);
-      }
-      first_ = j;
-      filled_ = true;
-    }
-    const std::uint32_t* w = words_.data() + (j - first_);
-    return {word_lanes<Arch>::load_aligned(w), word_lanes<Arch>::load_aligned(w + lanes),
-            word_lanes<Arch>::load_aligned(w + 2 * lanes), word_lanes<Arch>::load_aligned(w + 3 * lanes)};
+    const std::uint32_t* w = buffer_.words(j, chunk_size<Arch>, end - j);
+    return {word_lanes<Arch>::load_unaligned(w), word_lanes<Arch>::load_unaligned(w + lanes),
+            word_lanes<Arch>::load_unaligned(w + 2 * lanes),
+            word_lanes<Arch>::load_unaligned(w + 3 * lanes)};
   }
 
  private:
-  static constexpr std::size_t tile = 4 * generator::words_per_call;
-
-  generator generator_;
-  std::uint64_t first_ = 0;  // the element of words_[0]
-  bool filled_ = false;
-  alignas(64) std::array<std::uint32_t, tile> words_;
+  word_buffer<Arch, Ops> buffer_;
 };
 
 /// Runs a kernel over n elements: a scalar head, whole chunks, a scalar tail. `chunk(i, end)`

@@ -9,11 +9,10 @@
 // holding an element the core would throw on (NaN, fxp::checked overflow) and everything
 // wider go element by element through the scalar core, with the same bits.
 
-#include <array>        // a batch assembled element by element, the tile of random words
+#include <array>        // a batch assembled element by element
 #include <concepts>     // std::same_as
 #include <cstddef>      // std::size_t
 #include <cstdint>      // element indices, random words
-#include <limits>       // the empty tile
 #include <type_traits>  // std::conditional_t
 
 #include "../core/cast.hpp"
@@ -36,37 +35,22 @@ struct default_rounding<T> {
   using type = typename T::rounding_policy;
 };
 
-/// The random words of consecutive elements, generated a tile at a time on lanes. One per
+/// The random words of consecutive elements as lanes, from the one word buffer. One per
 /// cast node, so evaluating on several threads (each with its own copy) needs no locking.
 template <class Arch>
 class word_tiles {
-  using generator = simd::philox_words<Arch>;
-  static constexpr std::size_t tile = generator::words_per_call;
-
  public:
-  explicit word_tiles(const random_key& key) noexcept : key_(key), generator_(key) {}
+  explicit word_tiles(const random_key& key) noexcept : buffer_(key) {}
 
   /// The words of elements i ... i + lanes - 1.
   [[nodiscard]] simd::word_lanes<Arch> at(std::size_t i) {
     constexpr std::size_t lanes = simd::lane_count<Arch>;
-    const std::size_t start = i - i % tile;
-    if (i + lanes > start + tile) {  // straddles two tiles: rare, only for odd offsets
-      alignas(64) std::array<std::uint32_t, lanes> w{};
-      for (std::size_t j = 0; j < lanes; ++j) w[j] = key_.word(i + j);
-      return simd::word_lanes<Arch>::load_aligned(w.data());
-    }
-    if (start != start_) {
-      generator_.generate(start / philox::words_per_block, words_.data());
-      start_ = start;
-    }
-    return simd::word_lanes<Arch>::load_unaligned(words_.data() + (i - start));
+    // Expressions are evaluated a batch at a time in order: ask for a few chunks ahead.
+    return simd::word_lanes<Arch>::load_unaligned(buffer_.words(i, lanes, 16 * lanes));
   }
 
  private:
-  random_key key_;
-  generator generator_;
-  std::size_t start_ = std::numeric_limits<std::size_t>::max();
-  alignas(64) std::array<std::uint32_t, tile> words_{};
+  simd::word_buffer<Arch> buffer_;
 };
 
 /// No random words: deterministic policies draw none.
