@@ -29,7 +29,7 @@
 
 #include <fxp/core/core.hpp>
 #include <fxp/simd/gemm.hpp>
-#include <fxp/simd/parallel.hpp>
+#include <fxp/core/thread_pool.hpp>
 
 #if defined(FXP_HAVE_OPENBLAS)
 #include <cblas.h>
@@ -223,7 +223,7 @@ constexpr std::size_t peak_loops = 1 << 20;
 template <class Loop>
 void bench_peak(benchmark::State& state, std::size_t threads, double ops_per_instruction,
                 Loop loop) {
-  for (auto _ : state) d::parallel_for(threads, [&](std::size_t) { loop(); });
+  for (auto _ : state) fxp::detail::parallel_for(threads, [&](std::size_t) { loop(); });
   state.counters["GOP/s"] =
       benchmark::Counter(double(threads) * double(peak_loops) * 12 * ops_per_instruction / 1e9,
                          benchmark::Counter::kIsIterationInvariantRate);

@@ -45,7 +45,7 @@
 
 #include <fxp/io/io.hpp>
 #include <fxp/nn/nn.hpp>
-#include <fxp/simd/parallel.hpp>
+#include <fxp/core/thread_pool.hpp>
 
 #if defined(FXP_HAVE_TINY_DNN)
 // tiny-dnn's optional kernels are chosen by its own macros: its AVX backend when the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Tests of the thread pool (include/fxp/simd/parallel.hpp): the thread count setting,
+// Tests of the thread pool (include/fxp/core/thread_pool.hpp): the thread count setting,
 // every task run exactly once, exceptions carried back to the caller, nested and
 // concurrent calls.
 
-#include <fxp/simd/parallel.hpp>
+#include <fxp/core/thread_pool.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -15,7 +15,7 @@
 
 #include "reference.hpp"
 
-namespace d = fxp::simd::detail;
+namespace d = fxp::detail;
 
 TEST_CASE("the thread count is settable and at least 1", "[parallel]") {
   REQUIRE(fxp::num_threads() >= 1);

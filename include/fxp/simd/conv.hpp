@@ -25,10 +25,11 @@
 
 #include "../core/fixed.hpp"
 #include "../core/random.hpp"
+#include "../core/conv2d_shape.hpp"
 #include "detail/conv_columns.hpp"
 #include "detail/gemm_round.hpp"
 #include "gemm.hpp"
-#include "parallel.hpp"
+#include "../core/thread_pool.hpp"
 
 namespace fxp {
 
@@ -132,7 +133,7 @@ void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, optional_key ke
   const std::size_t per_image = s.out_channels * p;
   // One image per task; each GEMM then runs on its task's thread (one image alone uses the
   // GEMM's own threads).
-  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
     std::vector<X> cols(k * p);
     simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
     gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(),
@@ -146,7 +147,7 @@ inline void conv2d(const conv2d_shape& s, const float* x, const float* w, float*
   s.validate("fxp::conv2d");
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
-  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
     std::vector<float> cols(k * p);
     simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
     gemm(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(), p,
@@ -177,7 +178,7 @@ void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* d
   using sum_type = gemm_sum_t<W, DY, MaxK>;
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
-  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
     std::vector<sum_type> cols(k * p);
     // Lossless: sum_type keeps every bit of the products' sums.
     gemm<sum_type, fxp::truncate, MaxK>(transpose::yes, transpose::no, k, p, s.out_channels, w,
@@ -199,7 +200,7 @@ inline void conv2d_backward_data(const conv2d_shape& s, const float* w, const fl
   s.validate("fxp::conv2d_backward_data");
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
-  simd::detail::parallel_for(s.batch, [&](std::size_t b) {
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
     std::vector<float> cols(k * p);
     gemm(transpose::yes, transpose::no, k, p, s.out_channels, w, k, dy + b * s.out_channels * p,
          p, cols.data(), p);
@@ -219,7 +220,7 @@ void gather_for_weights(const conv2d_shape& s, const X* x, const DY* dy, std::ve
   const std::size_t bp = s.batch * p;
   cols.resize(s.patch_size() * bp);
   grads.resize(s.out_channels * bp);
-  parallel_for(s.batch, [&](std::size_t b) {
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
     im2col(s, x + b * s.image_size(), cols.data() + b * p, bp);
     for (std::size_t c = 0; c < s.out_channels; ++c) {
       const DY* from = dy + (b * s.out_channels + c) * p;

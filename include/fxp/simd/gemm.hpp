@@ -33,7 +33,7 @@
 #include "detail/gemm_impl.hpp"
 #include "detail/gemm_kernels.hpp"
 #include "detail/gemm_plan.hpp"
-#include "parallel.hpp"
+#include "../core/thread_pool.hpp"
 
 namespace fxp {
 

@@ -20,7 +20,7 @@
 #include "../core/arithmetic.hpp"
 #include "../core/compare.hpp"
 #include "../core/detail/raw_array.hpp"
-#include "../simd/parallel.hpp"
+#include "../core/thread_pool.hpp"
 #include "container.hpp"
 
 namespace fxp {
@@ -40,7 +40,7 @@ void for_each_piece(std::size_t n, Body body) {
     body(std::size_t{0}, n);
     return;
   }
-  simd::detail::parallel_for(tasks, [&](std::size_t t) {
+  fxp::detail::parallel_for(tasks, [&](std::size_t t) {
     const std::size_t first = t * elements_per_task;
     body(first, std::min(elements_per_task, n - first));
   });

@@ -20,7 +20,7 @@
 #include "../core/random.hpp"
 #include "../simd/conv.hpp"
 #include "../simd/gemm.hpp"
-#include "../simd/parallel.hpp"
+#include "../core/thread_pool.hpp"
 #include "../simd/quantize.hpp"
 #include "cast.hpp"
 #include "container.hpp"

@@ -18,7 +18,7 @@
 #include <new>          // aligned operator new
 #include <type_traits>  // std::is_integral_v for weighing the parts of split operands
 
-#include "../parallel.hpp"
+#include "../../core/thread_pool.hpp"
 
 namespace fxp::simd::detail {
 
@@ -249,7 +249,7 @@ void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, st
   }
   const std::size_t blocks_m = ceil_div(tiles_m, mt);
   const std::size_t blocks_n = ceil_div(tiles_n, nt);
-  parallel_for(blocks_m * blocks_n, [&](std::size_t task) {
+  fxp::detail::parallel_for(blocks_m * blocks_n, [&](std::size_t task) {
     // Row blocks vary fastest: neighbouring tasks share their columns of B in the cache.
     const std::size_t ic = (task % blocks_m) * mt * mr;
     const std::size_t jc = (task / blocks_m) * nt * nr;

@@ -2,7 +2,7 @@
 #pragma once
 /// \file
 /// A small persistent thread pool for fxp's kernels: `fxp::set_num_threads`,
-/// `fxp::num_threads`, and `fxp::simd::detail::parallel_for`, which runs independent tasks on
+/// `fxp::num_threads`, and `fxp::detail::parallel_for`, which runs independent tasks on
 /// the pool. Kernels split their work so that every output element is computed by exactly
 /// one task, in an order that does not depend on which thread runs it; the thread count
 /// therefore never changes a bit of any result.
@@ -22,7 +22,7 @@
 #include <utility>             // std::forward
 #include <vector>              // the workers
 
-namespace fxp::simd::detail {
+namespace fxp::detail {
 
 /// A non-owning reference to a `void(std::size_t)` callable: the task body of one job.
 class task_ref {
@@ -227,7 +227,7 @@ void parallel_for(std::size_t tasks, F&& body) {
   pool().run(tasks, std::forward<F>(body));
 }
 
-}  // namespace fxp::simd::detail
+}  // namespace fxp::detail
 
 namespace fxp {
 
@@ -238,10 +238,10 @@ namespace fxp {
 /// \throws std::invalid_argument when n is 0
 inline void set_num_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("fxp::set_num_threads: n must be at least 1, got 0");
-  simd::detail::pool().resize(n);
+  detail::pool().resize(n);
 }
 
 /// The number of threads fxp's kernels use (the calling thread included).
-[[nodiscard]] inline std::size_t num_threads() { return simd::detail::pool().size(); }
+[[nodiscard]] inline std::size_t num_threads() { return detail::pool().size(); }
 
 }  // namespace fxp
