@@ -194,14 +194,10 @@ class philox_words {
         counter[g] = {word_lanes<Arch>::load_aligned(lo.data()), word_lanes<Arch>::load_aligned(hi.data()),
                       word_lanes<Arch>(stream_lo_), word_lanes<Arch>(stream_hi_)};
       }
-      const auto state = philox4x32_10<Arch, Ops, groups>(counter, schedule_);
-      if (count - first >= per_call) {
-        store_in_element_order(state, out + 4 * first);
-      } else {
-        alignas(64) std::array<std::uint32_t, words_per_call> words;
-        store_in_element_order(state, words.data());
-        std::copy_n(words.data(), 4 * (count - first), out + 4 * first);
-      }
+      // Through a buffer: `out` may be shorter than a whole call (a GEMM tile's blocks).
+      alignas(64) std::array<std::uint32_t, words_per_call> words;
+      store_in_element_order(philox4x32_10<Arch, Ops, groups>(counter, schedule_), words.data());
+      std::copy_n(words.data(), 4 * std::min(per_call, count - first), out + 4 * first);
     }
   }
 
