@@ -21,6 +21,16 @@
 
 namespace fxp_test {
 
+/// `count` random multiples of 1/8 in [-4, 4]: their products are multiples of 2^-6 of
+/// magnitude <= 16, so every partial sum of up to 2^14 of them is a float whatever the order
+/// or FMA, and float results can be compared exactly (==) with a double reference.
+inline std::vector<float> dyadic_floats(std::size_t count, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> eighths(-32, 32);
+  std::vector<float> v(count);
+  for (auto& x : v) x = static_cast<float>(eighths(rng)) / 8;
+  return v;
+}
+
 __extension__ using i128 = __int128;
 
 /// Every instruction set whose kernels this build compiled, as a type list for a lambda.

@@ -258,12 +258,7 @@ TEST_CASE("float conv2d and its gradients equal a double reference exactly on dy
   // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
   // partial sum of N <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
   std::mt19937_64 rng(9);
-  std::uniform_int_distribution<int> eighths(-32, 32);
-  const auto dyadic = [&](std::size_t count) {
-    std::vector<float> v(count);
-    for (auto& x : v) x = static_cast<float>(eighths(rng)) / 8;
-    return v;
-  };
+  const auto dyadic = [&](std::size_t count) { return fxp_test::dyadic_floats(count, rng); };
   for (const conv2d_shape& s : test_shapes()) {
     INFO("batch " << s.batch << " channels " << s.in_channels << "->" << s.out_channels
                   << " input " << s.in_height << "x" << s.in_width << " kernel "

@@ -474,12 +474,7 @@ TEST_CASE("float gemm equals a double reference exactly on small dyadic data",
   // Multiples of 1/8 in [-4, 4]: products are multiples of 2^-6 of magnitude <= 16, so every
   // partial sum of k <= 2^14 of them is a float whatever the order or FMA: exact, compare ==.
   std::mt19937_64 rng(16);
-  std::uniform_int_distribution<int> eighths(-32, 32);
-  const auto dyadic = [&](std::size_t count) {
-    std::vector<float> v(count);
-    for (auto& x : v) x = static_cast<float>(eighths(rng)) / 8;
-    return v;
-  };
+  const auto dyadic = [&](std::size_t count) { return fxp_test::dyadic_floats(count, rng); };
   for (const shape& s : test_shapes(rng)) {
     REQUIRE(s.k * 16 <= (std::size_t{1} << 18));  // |partial sums| < 2^24 * 2^-6
     for (const auto& t : transposes) {
