@@ -5,10 +5,10 @@ include_guard(GLOBAL)
 
 option(FXP_WARNINGS_AS_ERRORS "Treat warnings as errors in fxp's own targets" ON)
 option(FXP_NATIVE "Compile fxp's own targets for the host's instruction set (-march=native)" ON)
-option(FXP_SANITIZE "Build fxp's own targets with AddressSanitizer and UBSan" OFF)
+option(FXP_SANITIZE "Build fxp's tests with AddressSanitizer and UBSan" OFF)
 
-# How fxp's own code is built: instruction set and sanitizers. Third-party code compiled
-# into the project (Catch2's main) uses this alone, without fxp's warnings.
+# How fxp's own code is built: instruction set. Third-party code compiled into the project
+# (Catch2's main) uses this alone, without fxp's warnings.
 add_library(fxp_project_build INTERFACE)
 # Tests compare SIMD lanes with scalar code bit for bit; a fused multiply-add on one side
 # only (GCC contracts a*b+c by default in GNU mode) would round differently.
@@ -16,12 +16,15 @@ target_compile_options(fxp_project_build INTERFACE -ffp-contract=off)
 if(FXP_NATIVE)
   target_compile_options(fxp_project_build INTERFACE -march=native)
 endif()
-if(FXP_SANITIZE)
-  target_compile_options(fxp_project_build INTERFACE
-    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
-  target_link_options(fxp_project_build INTERFACE -fsanitize=address,undefined)
-endif()
 target_link_libraries(fxp_project_build INTERFACE fxp::fxp)
+
+# The tests' instrumentation (FXP_SANITIZE): benchmarks and examples are never instrumented.
+add_library(fxp_sanitizers INTERFACE)
+if(FXP_SANITIZE)
+  target_compile_options(fxp_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g1)
+  target_link_options(fxp_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
 
 # fxp's own code: the build settings plus warnings.
 add_library(fxp_project_options INTERFACE)
