@@ -455,3 +455,45 @@ TEST_CASE("fxp::max_k raises matmul's bound without naming the rounding policy",
   for (std::size_t l = 0; l < k; ++l) exact += static_cast<i128>(row[l].raw()) * column[l].raw();
   CHECK(static_cast<i128>(dot[0].raw()) == exact);
 }
+
+TEST_CASE("fxp::max_k raises the convolutions' bounds without naming the rounding policy",
+          "[kernels][conv]") {
+  // Truncating outputs, so that the output's own policy is told apart from nearest.
+  using s8 = fixed<1, 7>;
+  using y_t = fixed<6, 4, fxp::truncate>;
+  const auto x = random_tensor<s8>(shape{1, 2, 5, 5}, 41);
+  const auto w = random_tensor<s8>(shape{4, 2, 3, 3}, 42);
+  const auto dy = random_tensor<s8>(shape{1, 4, 3, 3}, 43);
+  // Reductions: forward 2 * 3 * 3 = 18, input gradient 4 * 3 * 3 = 36, weight gradient
+  // 1 * 3 * 3 = 9.
+  CHECK_THROWS_WITH((fxp::conv2d<y_t, fxp::max_k<17>>(x, w)), Catch::Contains("MaxK = 17"));
+  CHECK_THROWS_WITH((fxp::conv2d_backward_data<y_t, 35>(w, dy, x.shape())),
+                    Catch::Contains("MaxK = 35"));
+  CHECK_THROWS_WITH((fxp::conv2d_backward_weights<y_t, fxp::max_k<8>>(x, dy, w.shape())),
+                    Catch::Contains("MaxK = 8"));
+  const auto y = fxp::conv2d<y_t, fxp::max_k<18>>(x, w);
+  CHECK(raws(y) == raws(fxp::conv2d<y_t, fxp::truncate, 18>(x, w)));
+  CHECK(raws(y) != raws(fxp::conv2d<y_t, fxp::nearest, 18>(x, w)));
+  const auto dx = fxp::conv2d_backward_data<y_t, fxp::max_k<36>>(w, dy, x.shape());
+  CHECK(raws(dx) == raws(fxp::conv2d_backward_data<y_t, fxp::truncate, 36>(w, dy, x.shape())));
+  const auto dw = fxp::conv2d_backward_weights<y_t, 9>(x, dy, w.shape());
+  CHECK(raws(dw) == raws(fxp::conv2d_backward_weights<y_t, fxp::truncate, 9>(x, dy, w.shape())));
+  // The same spellings on raw arrays.
+  const fxp::conv2d_shape s{1, 2, 5, 5, 4, 3, 3, 1, 1, 0, 0};
+  const auto raw_array = [](const std::vector<y_t>& v) {
+    std::vector<long long> r;
+    for (const y_t& e : v) r.push_back(e.raw());
+    return r;
+  };
+  std::vector<y_t> raw_y(y.size());
+  CHECK_THROWS_WITH((fxp::conv2d<y_t, fxp::max_k<17>>(s, x.data(), w.data(), raw_y.data())),
+                    Catch::Contains("MaxK = 17"));
+  fxp::conv2d<y_t, fxp::max_k<18>>(s, x.data(), w.data(), raw_y.data());
+  CHECK(raw_array(raw_y) == raws(y));
+  std::vector<y_t> raw_dx(dx.size());
+  fxp::conv2d_backward_data<y_t, 36>(s, w.data(), dy.data(), raw_dx.data());
+  CHECK(raw_array(raw_dx) == raws(dx));
+  std::vector<y_t> raw_dw(dw.size());
+  fxp::conv2d_backward_weights<y_t, fxp::max_k<9>>(s, x.data(), dy.data(), raw_dw.data());
+  CHECK(raw_array(raw_dw) == raws(dw));
+}

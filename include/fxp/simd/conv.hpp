@@ -255,6 +255,24 @@ void conv2d_backward_weights(const conv2d_shape& s, const X* x, const DY* dy, DW
                         grads.data(), bp, cols.data(), bp, dw, s.patch_size(), key);
 }
 
+/// The three convolutions with Y's own rounding and a bound MaxK, without naming the
+/// policy: `fxp::conv2d<Y, fxp::max_k<N>>(s, x, w, y)` (or a plain N), likewise the
+/// backward products.
+template <fixed_point Y, std::size_t MaxK, fixed_point X, fixed_point W>
+void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, optional_key key = {}) {
+  conv2d<Y, typename Y::rounding_policy, MaxK>(s, x, w, y, key);
+}
+template <fixed_point DX, std::size_t MaxK, fixed_point W, fixed_point DY>
+void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* dx,
+                          optional_key key = {}) {
+  conv2d_backward_data<DX, typename DX::rounding_policy, MaxK>(s, w, dy, dx, key);
+}
+template <fixed_point DW, std::size_t MaxK, fixed_point X, fixed_point DY>
+void conv2d_backward_weights(const conv2d_shape& s, const X* x, const DY* dy, DW* dw,
+                             optional_key key = {}) {
+  conv2d_backward_weights<DW, typename DW::rounding_policy, MaxK>(s, x, dy, dw, key);
+}
+
 /// Gradient of the weights in float: one GEMM over the whole batch, summed in float in a
 /// fixed order.
 /// \throws std::invalid_argument on a bad shape

@@ -269,4 +269,27 @@ template <class DW, rounding_policy Round = typename expr::default_rounding<DW>:
   return dw;
 }
 
+/// The three convolutions with the output's own rounding and a bound MaxK, without naming
+/// the policy: `fxp::conv2d<Y, fxp::max_k<N>>(x, w, p)` (or a plain N), likewise the
+/// backward products.
+template <class Y, std::size_t MaxK, tensor_like X, tensor_like W>
+[[nodiscard]] tensor<Y> conv2d(const X& x, const W& w, const conv2d_params& p = {},
+                               optional_key key = {}) {
+  return conv2d<Y, typename expr::default_rounding<Y>::type, MaxK>(x, w, p, key);
+}
+template <class DX, std::size_t MaxK, tensor_like W, tensor_like DY>
+[[nodiscard]] tensor<DX> conv2d_backward_data(const W& w, const DY& dy, const shape& input,
+                                              const conv2d_params& p = {},
+                                              optional_key key = {}) {
+  return conv2d_backward_data<DX, typename expr::default_rounding<DX>::type, MaxK>(w, dy, input,
+                                                                                   p, key);
+}
+template <class DW, std::size_t MaxK, tensor_like X, tensor_like DY>
+[[nodiscard]] tensor<DW> conv2d_backward_weights(const X& x, const DY& dy, const shape& weights,
+                                                 const conv2d_params& p = {},
+                                                 optional_key key = {}) {
+  return conv2d_backward_weights<DW, typename expr::default_rounding<DW>::type, MaxK>(
+      x, dy, weights, p, key);
+}
+
 }  // namespace fxp
