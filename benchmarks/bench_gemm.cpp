@@ -25,10 +25,12 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include <fxp/core/core.hpp>
 #include <fxp/simd/gemm.hpp>
+#include <fxp/simd/isa.hpp>
 #include <fxp/core/thread_pool.hpp>
 
 #if defined(FXP_HAVE_OPENBLAS)
@@ -100,7 +102,11 @@ std::vector<float> random_float(std::size_t count, std::mt19937_64& rng) {
   return v;
 }
 
-/// fxp's fixed-point GEMM of operand format In into Out on the kernels of Isa.
+/// The kernels fxp::gemm runs (fxp::simd::active_isa()), as a kernel tag.
+struct active_path {};
+
+/// fxp's fixed-point GEMM of operand format In into Out on the kernels of Isa (fxp::gemm
+/// itself for active_path).
 template <class Isa, class In, class Out, class Round = fxp::nearest>
 void bench_fixed(benchmark::State& state, const gemm_shape& s) {
   std::mt19937_64 rng(data_seed);
@@ -109,9 +115,14 @@ void bench_fixed(benchmark::State& state, const gemm_shape& s) {
   std::vector<Out> c(s.m * s.n);
   const fxp::random_key key{1, 2, 3};
   for (auto _ : state) {
-    d::gemm_fixed<Isa, Out, Round, fxp::gemm_default_max_k>(s.ta, s.tb, s.m, s.n, s.k, a.data(),
-                                                            lda_of(s), b.data(), ldb_of(s),
-                                                            c.data(), s.n, key, 0);
+    if constexpr (std::is_same_v<Isa, active_path>) {
+      fxp::gemm<Out, Round>(s.ta, s.tb, s.m, s.n, s.k, a.data(), lda_of(s), b.data(), ldb_of(s),
+                            c.data(), s.n, key, 0);
+    } else {
+      d::gemm_fixed<Isa, Out, Round, fxp::gemm_default_max_k>(
+          s.ta, s.tb, s.m, s.n, s.k, a.data(), lda_of(s), b.data(), ldb_of(s), c.data(), s.n,
+          key, 0);
+    }
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -295,18 +306,24 @@ void register_gemms() {
 #if defined(FXP_HAVE_GEMMLOWP)
     add("gemmlowp_u8", s, bench_gemmlowp);
 #endif
+    // fxp::gemm as a user calls it (the path active_isa() names), then each other path
+    // this build has and this processor runs, called directly.
     add("fxp_float", s, bench_fxp_float);
-    add("fxp_fixed8", s, bench_fixed<d::native_isa, s8, out8>);
-    add("fxp_fixed16", s, bench_fixed<d::native_isa, s16, out16>);
-    add("fxp_fixed8_stochastic", s, bench_fixed<d::native_isa, s8, out8, fxp::stochastic>);
-    if constexpr (d::isa_available<d::avx2_isa> && !std::is_same_v<d::native_isa, d::avx2_isa>) {
-      add("fxp_fixed8_avx2", s, bench_fixed<d::avx2_isa, s8, out8>);
-      add("fxp_fixed16_avx2", s, bench_fixed<d::avx2_isa, s16, out16>);
-    }
-    if constexpr (d::isa_available<d::avx2_vnni_isa> &&
-                  !std::is_same_v<d::native_isa, d::avx2_vnni_isa>) {
-      add("fxp_fixed8_avx2_vnni", s, bench_fixed<d::avx2_vnni_isa, s8, out8>);
-    }
+    add("fxp_fixed8", s, bench_fixed<active_path, s8, out8>);
+    add("fxp_fixed16", s, bench_fixed<active_path, s16, out16>);
+    add("fxp_fixed8_stochastic", s, bench_fixed<active_path, s8, out8, fxp::stochastic>);
+    const auto add_path = [&]<class Isa>(Isa) {
+      if constexpr (d::isa_available<Isa>) {
+        if (d::isa_runs<Isa>() && fxp::simd::isa_name(fxp::simd::active_isa()) != Isa::name) {
+          add(std::string("fxp_fixed8_") + Isa::name, s, bench_fixed<Isa, s8, out8>);
+          add(std::string("fxp_fixed16_") + Isa::name, s, bench_fixed<Isa, s16, out16>);
+        }
+      }
+    };
+    add_path(d::portable_isa{});
+    add_path(d::avx2_isa{});
+    add_path(d::avx2_vnni_isa{});
+    add_path(d::avx512_isa{});
   }
 }
 
@@ -318,7 +335,9 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(int(bench_threads));
 #endif
   benchmark::AddCustomContext("fxp_threads", std::to_string(fxp::num_threads()));
-  benchmark::AddCustomContext("fxp_kernels", d::native_isa::name);
+  benchmark::AddCustomContext(
+      "fxp_kernels", std::string(fxp::simd::isa_name(fxp::simd::active_isa())) +
+                         (fxp::simd::dispatches ? " (chosen at run time)" : " (the build's flags)"));
 #if defined(FXP_HAVE_OPENBLAS)
   benchmark::AddCustomContext("openblas", openblas_get_config());
 #endif

@@ -6,6 +6,7 @@
 
 #include <fxp/core/core.hpp>
 #include <fxp/simd/gemm.hpp>
+#include <fxp/simd/isa.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -33,14 +34,36 @@ inline std::vector<float> dyadic_floats(std::size_t count, std::mt19937_64& rng)
 
 __extension__ using i128 = __int128;
 
-/// Every instruction set whose kernels this build compiled, as a type list for a lambda.
+/// Every instruction set whose kernels this build compiled and this processor runs, as a
+/// tag for a lambda.
 template <class F>
 void for_each_isa(F&& f) {
   namespace d = fxp::simd::detail;
-  f(d::portable_isa{});
-  if constexpr (d::isa_available<d::avx2_isa>) f(d::avx2_isa{});
-  if constexpr (d::isa_available<d::avx2_vnni_isa>) f(d::avx2_vnni_isa{});
-  if constexpr (d::isa_available<d::avx512_isa>) f(d::avx512_isa{});
+  const auto visit = [&](auto tag) {
+    if (d::isa_runs<decltype(tag)>()) f(tag);
+  };
+  visit(d::portable_isa{});
+  if constexpr (d::isa_available<d::avx2_isa>) visit(d::avx2_isa{});
+  if constexpr (d::isa_available<d::avx2_vnni_isa>) visit(d::avx2_vnni_isa{});
+  if constexpr (d::isa_available<d::avx512_isa>) visit(d::avx512_isa{});
+}
+
+/// f(path) once per path fxp::gemm (and what stands on it) can take in this build, forced
+/// in turn: every one this processor runs when the build dispatches, else the flags' one.
+template <class F>
+void for_each_path(F&& f) {
+  namespace simd = fxp::simd;
+  if constexpr (!simd::dispatches) {
+    f(simd::active_isa());
+  } else {
+    const simd::isa first = simd::active_isa();
+    for (const simd::isa i : {simd::isa::portable, simd::isa::avx2, simd::isa::avx512}) {
+      if (!simd::isa_supported(i)) continue;
+      simd::force_isa(i);
+      f(i);
+    }
+    simd::force_isa(first);
+  }
 }
 
 /// The fixed-point GEMM of one instruction set, as a plain function.

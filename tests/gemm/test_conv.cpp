@@ -129,24 +129,27 @@ void check_conv_formats(std::uint64_t seed) {
       dx_sums[xi] += i128(w[wi].raw()) * i128(dy[yi].raw());
       dw_sums[wi] += i128(dy[yi].raw()) * i128(x[xi].raw());
     });
-    {
-      INFO("forward");
-      check_rounded<Y, Round, fxp::gemm_sum_t<W, X>>(y_sums, key, [&](Y* y) {
-        fxp::conv2d<Y, Round>(s, x.data(), w.data(), y, key);
-      });
-    }
-    {
-      INFO("input gradient");
-      check_rounded<Y, Round, fxp::gemm_sum_t<W, X>>(dx_sums, key, [&](Y* dx) {
-        fxp::conv2d_backward_data<Y, Round>(s, w.data(), dy.data(), dx, key);
-      });
-    }
-    {
-      INFO("weight gradient");
-      check_rounded<Y, Round, fxp::gemm_sum_t<X, X>>(dw_sums, key, [&](Y* dw) {
-        fxp::conv2d_backward_weights<Y, Round>(s, x.data(), dy.data(), dw, key);
-      });
-    }
+    fxp_test::for_each_path([&](fxp::simd::isa path) {
+      INFO("GEMM kernels " << fxp::simd::isa_name(path));
+      {
+        INFO("forward");
+        check_rounded<Y, Round, fxp::gemm_sum_t<W, X>>(y_sums, key, [&](Y* y) {
+          fxp::conv2d<Y, Round>(s, x.data(), w.data(), y, key);
+        });
+      }
+      {
+        INFO("input gradient");
+        check_rounded<Y, Round, fxp::gemm_sum_t<W, X>>(dx_sums, key, [&](Y* dx) {
+          fxp::conv2d_backward_data<Y, Round>(s, w.data(), dy.data(), dx, key);
+        });
+      }
+      {
+        INFO("weight gradient");
+        check_rounded<Y, Round, fxp::gemm_sum_t<X, X>>(dw_sums, key, [&](Y* dw) {
+          fxp::conv2d_backward_weights<Y, Round>(s, x.data(), dy.data(), dw, key);
+        });
+      }
+    });
   }
 }
 
@@ -278,18 +281,21 @@ TEST_CASE("float conv2d and its gradients equal a double reference exactly on dy
       dx_ref[xi] += double(w[wi]) * dy[yi];
       dw_ref[wi] += double(dy[yi]) * x[xi];
     });
-    std::vector<float> y(s.output_size()), dx(s.input_size()), dw(s.weight_size());
-    fxp::conv2d(s, x.data(), w.data(), y.data());
-    fxp::conv2d_backward_data(s, w.data(), dy.data(), dx.data());
-    fxp::conv2d_backward_weights(s, x.data(), dy.data(), dw.data());
     const auto differing = [](const std::vector<float>& got, const std::vector<double>& ref) {
       std::size_t count = 0;
       for (std::size_t i = 0; i < got.size(); ++i) count += double(got[i]) != ref[i];
       return count;
     };
-    CHECK(differing(y, y_ref) == 0);
-    CHECK(differing(dx, dx_ref) == 0);
-    CHECK(differing(dw, dw_ref) == 0);
+    fxp_test::for_each_path([&](fxp::simd::isa path) {
+      INFO("GEMM kernels " << fxp::simd::isa_name(path));
+      std::vector<float> y(s.output_size()), dx(s.input_size()), dw(s.weight_size());
+      fxp::conv2d(s, x.data(), w.data(), y.data());
+      fxp::conv2d_backward_data(s, w.data(), dy.data(), dx.data());
+      fxp::conv2d_backward_weights(s, x.data(), dy.data(), dw.data());
+      CHECK(differing(y, y_ref) == 0);
+      CHECK(differing(dx, dx_ref) == 0);
+      CHECK(differing(dw, dw_ref) == 0);
+    });
   }
 }
 

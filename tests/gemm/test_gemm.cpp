@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: MIT
-// Tests of fxp::gemm (include/fxp/simd/gemm.hpp): every kernel compiled in (portable, AVX2,
-// AVX2-VNNI, AVX-512) against exact 128-bit reference sums rounded by the core's
-// fixed_cast, on random shapes (1, odd, several reduction blocks), all four transpose
+// Tests of fxp::gemm (include/fxp/simd/gemm.hpp): every kernel compiled in that this
+// processor runs (portable, AVX2, AVX2-VNNI, AVX-512), and the run-time choice among them,
+// against exact 128-bit reference sums rounded by the core's fixed_cast, on random shapes (1, odd, several reduction blocks), all four transpose
 // variants, a spread of operand formats (8- and 16-bit whole and split, unsigned, wider
 // than 16 bits, negative integer bits), every rounding policy and every overflow policy;
 // extreme values that need the full accumulator; float against a double reference; thread
 // counts; stochastic reproducibility, with a key or drawn without one; fxp::max_k; errors.
 
 #include <fxp/simd/gemm.hpp>
+#include <fxp/simd/isa.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -147,13 +150,21 @@ TEST_CASE("the native kernels are the best the build targets", "[gemm]") {
   INFO("fxp::gemm runs the " << d::native_isa::name << " kernels; the compiler targets "
                              << promised::name);
   STATIC_REQUIRE(std::is_same_v<d::native_isa, promised>);
-  STATIC_REQUIRE(d::isa_available<d::avx2_isa> == avx2);
+  STATIC_REQUIRE(fxp::simd::dispatches == std::is_same_v<promised, d::portable_isa>);
+  // The x86 kernels are compiled in whatever the flags (target regions), vpdpwssd on
+  // 256-bit registers only where the flags choose its encoding.
+#if defined(__GNUC__) && defined(__x86_64__)
+  constexpr bool regions = true;
+#else
+  constexpr bool regions = false;
+#endif
+  STATIC_REQUIRE(d::isa_available<d::avx2_isa> == regions);
   STATIC_REQUIRE(d::isa_available<d::avx2_vnni_isa> == vnni_256);
-  STATIC_REQUIRE(d::isa_available<d::avx512_isa> == avx512);
+  STATIC_REQUIRE(d::isa_available<d::avx512_isa> == regions);
   STATIC_REQUIRE(d::has_split_kernel<d::native_isa> == avx512);
 #if defined(__GNUC__) && defined(__x86_64__)
-  // The processor running the tests has every set compiled in (else they would die of an
-  // illegal instruction, not fail).
+  // The processor running the tests has every set the flags promise (else they would die
+  // of an illegal instruction, not fail).
   if constexpr (avx2) {
     CHECK(__builtin_cpu_supports("avx2"));
     CHECK((__builtin_cpu_supports("fma") || __builtin_cpu_supports("avx512f")));
@@ -167,6 +178,78 @@ TEST_CASE("the native kernels are the best the build targets", "[gemm]") {
   CHECK(__builtin_cpu_supports("avxvnni"));
 #endif
 #endif
+}
+
+TEST_CASE("fxp::gemm runs active_isa()'s kernels, and each forced path gives the same bits",
+          "[gemm][isa]") {
+  namespace s = fxp::simd;
+  constexpr s::isa every[] = {s::isa::portable, s::isa::avx2, s::isa::avx512};
+  CHECK(s::parse_isa("avx2") == s::isa::avx2);
+  CHECK(s::parse_isa("AVX2") == std::nullopt);
+  CHECK(s::parse_isa("") == std::nullopt);
+  for (const s::isa i : every) CHECK(s::parse_isa(s::isa_name(i)) == i);
+  CHECK(s::isa_supported(s::isa::portable));
+  CHECK(s::isa_supported(s::best_isa()));
+  // Which tag fxp::gemm hands its kernels: the dispatcher itself.
+  const auto tag_name = [] {
+    return d::on_active_isa([]<class Isa>(Isa) { return std::string(Isa::name); });
+  };
+  if constexpr (!s::dispatches) {
+    CHECK(s::active_isa() == s::detail::native());
+    CHECK(tag_name() == d::native_isa::name);
+    for (const s::isa i : every) {
+      if (i == s::active_isa()) {
+        CHECK_NOTHROW(s::force_isa(i));
+      } else {
+        CHECK_THROWS_AS(s::force_isa(i), std::invalid_argument);
+      }
+    }
+    return;
+  }
+  // A dispatching build: the first call reads FXP_ISA (the CTest tests
+  // test_gemm_portable.fxp_isa_* set it), else takes the best set this processor runs.
+  const char* const env = std::getenv("FXP_ISA");
+  const std::string named = env == nullptr ? "" : env;
+  INFO("FXP_ISA=" << named);
+  if (!named.empty() && !(s::parse_isa(named) && s::isa_supported(*s::parse_isa(named)))) {
+    CHECK_THROWS_AS(s::active_isa(), std::invalid_argument);
+    return;
+  }
+  const s::isa first = s::active_isa();
+  CHECK(first == (named.empty() ? s::best_isa() : *s::parse_isa(named)));
+  // 8-bit operands into 12 bits, nearest, and dyadic floats (exact on every path), against
+  // the portable kernels called directly.
+  using A = fxp::fixed<1, 7>;
+  using C = fxp::fixed<4, 8>;
+  constexpr std::size_t m = 13, n = 37, k = 301;
+  std::mt19937_64 rng(21);
+  const auto a = fxp_test::random_fixed<A>(m * k, rng);
+  const auto b = fxp_test::random_fixed<A>(k * n, rng);
+  const auto fa = fxp_test::dyadic_floats(m * k, rng);
+  const auto fb = fxp_test::dyadic_floats(k * n, rng);
+  std::vector<C> expected(m * n);
+  std::vector<float> expected_float(m * n);
+  d::gemm_fixed<d::portable_isa, C, fxp::nearest, fxp::gemm_default_max_k>(
+      transpose::no, transpose::no, m, n, k, a.data(), k, b.data(), n, expected.data(), n, {}, 0);
+  d::gemm_float<d::portable_isa>(transpose::no, transpose::no, m, n, k, fa.data(), k, fb.data(),
+                                 n, expected_float.data(), n);
+  for (const s::isa i : every) {
+    INFO("forced " << s::isa_name(i));
+    if (!s::isa_supported(i)) {
+      CHECK_THROWS_AS(s::force_isa(i), std::invalid_argument);
+      continue;
+    }
+    s::force_isa(i);
+    CHECK(s::active_isa() == i);
+    CHECK(tag_name() == s::isa_name(i));
+    std::vector<C> c(m * n);
+    std::vector<float> fc(m * n);
+    fxp::gemm<C>(transpose::no, transpose::no, m, n, k, a.data(), k, b.data(), n, c.data(), n);
+    fxp::gemm(transpose::no, transpose::no, m, n, k, fa.data(), k, fb.data(), n, fc.data(), n);
+    CHECK(fxp_test::raws(c.data(), c.size()) == fxp_test::raws(expected.data(), expected.size()));
+    CHECK(fc == expected_float);
+  }
+  s::force_isa(first);
 }
 
 TEST_CASE("the accumulator and the exact-sum format follow the operand widths and MaxK",

@@ -4,8 +4,8 @@
 /// Matrix products on raw row-major arrays: fxp::gemm for fixed-point operands (exact wide
 /// accumulation, one rounding into the output format) and for float.
 ///
-/// Which kernel runs (chosen at compile time from the instruction set the compiler targets;
-/// fxp never adds -march flags itself; simd::detail::native_isa names the choice):
+/// Which kernel runs (the instruction set the compiler's flags guarantee, or in a build with
+/// the default flags the best this processor has, chosen at run time: simd/isa.hpp):
 ///  - fixed-point operands of at most 16 bits each: int16 lanes and exact integer
 ///    multiply-adds into int32 partial sums — vpdpwssd on 512-bit registers with AVX-512
 ///    BW+VNNI (8 x 32 tiles), vpdpwssd on 256-bit registers with AVX-VNNI, vpmaddwd + vpaddd
@@ -34,6 +34,7 @@
 #include "detail/gemm_kernels.hpp"
 #include "detail/gemm_plan.hpp"
 #include "../core/thread_pool.hpp"
+#include "isa.hpp"
 
 namespace fxp {
 
@@ -109,8 +110,8 @@ struct operand_views {
         b{pb, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1} {}
 };
 
-/// The fixed-point GEMM on a chosen instruction set (fxp::gemm uses native_isa; tests run
-/// every available one).
+/// The fixed-point GEMM on a chosen instruction set (fxp::gemm runs active_isa()'s; tests
+/// run every one this processor has).
 template <class Isa, fixed_point C, rounding_policy Round, std::size_t MaxK, fixed_point A,
           fixed_point B>
 void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
@@ -219,8 +220,11 @@ template <fixed_point C, rounding_policy Round = typename C::rounding_policy,
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, const A* a,
           std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
           optional_key key = {}, std::uint64_t first_index = 0) {
-  simd::detail::gemm_fixed<simd::detail::native_isa, C, Round, MaxK>(
-      ta, tb, m, n, k, a, lda, b, ldb, c, ldc, resolve_key<Round>(key), first_index);
+  const random_key resolved = resolve_key<Round>(key);
+  simd::detail::on_active_isa([&]<class Isa>(Isa) {
+    simd::detail::gemm_fixed<Isa, C, Round, MaxK>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,
+                                                  resolved, first_index);
+  });
 }
 
 /// fxp::gemm<C, C's own rounding, MaxK>: the bound without naming the policy, as
@@ -241,7 +245,9 @@ void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t 
 inline void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
                  const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
                  std::size_t ldc) {
-  simd::detail::gemm_float<simd::detail::native_isa>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  simd::detail::on_active_isa([&]<class Isa>(Isa) {
+    simd::detail::gemm_float<Isa>(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  });
 }
 
 }  // namespace fxp

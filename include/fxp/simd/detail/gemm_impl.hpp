@@ -68,12 +68,13 @@ void pack_operand(const void* context, std::size_t line0, std::size_t lines, std
   const X* src = view.data + line0 * view.line_stride + k0 * view.k_stride;
   const std::size_t part_size = steps * Lines * KStep;
   std::size_t done = 0;
-#if defined(__AVX2__)
+#if defined(FXP_HAVE_TARGET_REGIONS)
   if constexpr (register_packing<Layout, X, Packed> && KStep == 2) {
-    // Leading steps in whole registers, the rest (and the zero padding) below.
+    // Pairs of k are the x86 kernels' layout, so AVX2 is there. Leading steps in whole
+    // registers, the rest (and the zero padding) below.
     const auto* bytes = reinterpret_cast<const unsigned char*>(src);
     const auto pack = [&]<lane_part Part>(std::size_t p) {
-      return pack_pairs_x86<Lines, typename X::raw_type, Part>(
+      return avx2::pack_pairs_x86<Lines, typename X::raw_type, Part>(
           bytes, view.line_stride, view.k_stride, lines, kcur, dst + p * part_size);
     };
     if constexpr (Layout::parts == 1) {

@@ -10,13 +10,16 @@
 // The caller keeps every partial sum inside int32 (gemm_plan.hpp), so no kernel overflows.
 // Float kernels and the portable kernels take k one at a time (KStep = 1).
 //
-// Each instruction set is a tag; a kernel exists for a tag only when the compiler targets
-// it (no -march is ever forced on users), and `native_isa` names the best one compiled in.
+// Each instruction set is a tag. The x86 kernels are compiled inside target regions
+// (target_region.hpp), in a namespace per instruction set, so a build with the compiler's
+// default flags has them all and fxp::gemm picks one at run time (simd/isa.hpp); what the
+// flags guarantee is `native_isa`, which such a build runs without asking the processor.
 
 #include <cstddef>  // std::size_t step counts
 #include <cstdint>  // int16 lanes, int32 sums
 
-#if defined(__AVX2__)
+#include "target_region.hpp"
+#if defined(FXP_HAVE_TARGET_REGIONS)
 #include "x86_intrinsics.hpp"  // vector types, loads and stores around the asm
 #endif
 
@@ -39,23 +42,35 @@ struct avx512_isa {
   static constexpr const char* name = "avx512";
 };
 
-// The x86 kernels use GNU inline asm (GCC and clang). Every AVX-512F processor has FMA, but
-// g++'s -mavx512f does not imply -mfma (clang's does): AVX-512F counts as FMA here, else a
-// g++ build with -mavx512f -mavx512bw -mavx512vl -mavx512vnni would run the portable kernels.
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__AVX2__) && \
-    (defined(__FMA__) || defined(__AVX512F__))
-#define FXP_GEMM_HAVE_AVX2 1
+// What the compiler's flags guarantee. Every AVX-512F processor has FMA, but g++'s
+// -mavx512f does not imply -mfma (clang's does): AVX-512F counts as FMA here, else a g++
+// build with -mavx512f -mavx512bw -mavx512vl -mavx512vnni would not count as AVX2.
+#if defined(__x86_64__) && defined(__AVX2__) && (defined(__FMA__) || defined(__AVX512F__))
+#define FXP_GEMM_NATIVE_AVX2 1
 #endif
-#if defined(FXP_GEMM_HAVE_AVX2) && \
+#if defined(FXP_GEMM_NATIVE_AVX2) && \
     (defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__)))
-#define FXP_GEMM_HAVE_AVX2_VNNI 1
+#define FXP_GEMM_NATIVE_AVX2_VNNI 1
 #endif
-#if defined(FXP_GEMM_HAVE_AVX2) && defined(__AVX512F__) && defined(__AVX512BW__) && \
+#if defined(FXP_GEMM_NATIVE_AVX2) && defined(__AVX512F__) && defined(__AVX512BW__) && \
     defined(__AVX512VNNI__)
-#define FXP_GEMM_HAVE_AVX512 1
+#define FXP_GEMM_NATIVE_AVX512 1
 #endif
 
-/// Whether the kernels of an instruction set are compiled in.
+// What is compiled in: the x86 kernels (GNU inline asm, GCC and clang) whatever the flags,
+// in target regions. vpdpwssd on 256-bit registers only where the flags guarantee it: its
+// encoding (VEX with AVX-VNNI, EVEX with AVX512-VL) follows from them; a dispatching build
+// uses the AVX2 kernels there.
+#if defined(FXP_HAVE_TARGET_REGIONS)
+#define FXP_GEMM_HAVE_AVX2 1
+#define FXP_GEMM_HAVE_AVX512 1
+#if defined(FXP_GEMM_NATIVE_AVX2_VNNI)
+#define FXP_GEMM_HAVE_AVX2_VNNI 1
+#endif
+#endif
+
+/// Whether the kernels of an instruction set are compiled in (whether this processor runs
+/// them is isa_runs<Isa>(), simd/isa.hpp).
 template <class Isa>
 inline constexpr bool isa_available = false;
 template <>
@@ -73,12 +88,13 @@ template <>
 inline constexpr bool isa_available<avx512_isa> = true;
 #endif
 
-/// The best instruction set compiled in; what fxp::gemm uses.
-#if defined(FXP_GEMM_HAVE_AVX512)
+/// The best instruction set the compiler's flags guarantee: what fxp::gemm runs without a
+/// run-time choice (portable_isa: no guarantee, fxp::gemm asks the processor).
+#if defined(FXP_GEMM_NATIVE_AVX512)
 using native_isa = avx512_isa;
-#elif defined(FXP_GEMM_HAVE_AVX2_VNNI)
+#elif defined(FXP_GEMM_NATIVE_AVX2_VNNI)
 using native_isa = avx2_vnni_isa;
-#elif defined(FXP_GEMM_HAVE_AVX2)
+#elif defined(FXP_GEMM_NATIVE_AVX2)
 using native_isa = avx2_isa;
 #else
 using native_isa = portable_isa;
@@ -171,6 +187,9 @@ using int64_kernel = portable_kernel<std::int64_t, std::int64_t, 1, 4, 8>;
   "vfmadd231ps %[b1], %[t], %[c01]\n\tvbroadcastss 4(%[a]), %[t]\n\t"                \
   "vfmadd231ps %[b0], %[t], %[c10]\n\tvfmadd231ps %[b1], %[t], %[c11]"
 
+FXP_BEGIN_TARGET_REGION(FXP_AVX2_TARGETS)
+namespace avx2 {
+
 /// Register-level operations of one vector type: zero, load a row of B, store a row of C.
 struct ymm_int {
   using vec = __m256i;
@@ -240,99 +259,32 @@ struct dpwssd_rows_256 {
 };
 #endif
 
-/// The x86 tile kernel: MR rows (even) x two registers of columns.
-/// \tparam Ops the vector type's operations (ymm_int, zmm_float, ...)
-/// \tparam Rows the two-row multiply-add step
-template <class Ops, class Rows, std::size_t MR>
-struct x86_kernel {
-  static_assert(MR % 2 == 0, "x86_kernel: MR must be even (two rows per step)");
-  using vec = typename Ops::vec;
-  using in_type = typename Ops::in_type;
-  using out_type = typename Ops::out_type;
-  static constexpr std::size_t kstep = Ops::kstep;
-  static constexpr std::size_t mr = MR;
-  static constexpr std::size_t nr = 2 * Ops::width;
-  // Not inlined: inside the driver's loops GCC 12 no longer keeps the accumulator array in
-  // registers (measured: every step spills all of it); alone, it does. One call per tile.
-  [[gnu::noinline]] static void run(std::size_t steps, const typename Ops::in_type* a,
-                                    const typename Ops::in_type* b,
-                                    typename Ops::out_type* c) noexcept {
-    constexpr std::size_t ks = Ops::kstep;
-    vec acc[MR][2];
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = Ops::zero();
-    for (std::size_t s = 0; s < steps; ++s, a += ks * MR, b += ks * nr) {
-      const vec b0 = Ops::load(b);
-      const vec b1 = Ops::load(b + ks * Ops::width);
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < MR; r += 2) {
-        Rows::apply(acc[r][0], acc[r][1], acc[r + 1][0], acc[r + 1][1], a + ks * r, b0, b1);
-      }
-    }
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) {
-      Ops::store(c + r * nr, acc[r][0]);
-      Ops::store(c + r * nr + Ops::width, acc[r][1]);
-    }
-  }
-};
+#include "gemm_x86_tile.inl"
 
-/// The x86 split kernel (int16_split_kernel): MR rows (even) x two registers of columns,
-/// both parts of A per load of B, the int32 sums of the parts combined into int64 at the end.
-template <class Ops, class Rows, std::size_t MR>
-struct x86_split_kernel {
-  static_assert(MR % 2 == 0, "x86_split_kernel: MR must be even (two rows per step)");
-  using vec = typename Ops::vec;
-  using in_type = std::int16_t;
-  using out_type = std::int64_t;
-  static constexpr std::size_t kstep = Ops::kstep;
-  static constexpr std::size_t mr = MR;
-  static constexpr std::size_t nr = 2 * Ops::width;
-  static constexpr std::size_t a_parts = 2;
-  static constexpr int high_shift = 8;
-  [[gnu::noinline]] static void run(std::size_t steps, const std::int16_t* a,
-                                    const std::int16_t* b, std::int64_t* c) noexcept {
-    const std::int16_t* low = a + steps * MR * kstep;
-    vec acc[2][MR][2];  // [part][row][register]
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) {
-      acc[0][r][0] = acc[0][r][1] = acc[1][r][0] = acc[1][r][1] = Ops::zero();
-    }
-    for (std::size_t s = 0; s < steps; ++s, a += kstep * MR, low += kstep * MR, b += kstep * nr) {
-      const vec b0 = Ops::load(b);
-      const vec b1 = Ops::load(b + kstep * Ops::width);
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < MR; r += 2) {
-        Rows::apply(acc[0][r][0], acc[0][r][1], acc[0][r + 1][0], acc[0][r + 1][1],
-                    a + kstep * r, b0, b1);
-        Rows::apply(acc[1][r][0], acc[1][r][1], acc[1][r + 1][0], acc[1][r + 1][1],
-                    low + kstep * r, b0, b1);
-      }
-    }
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r) {
-      Ops::store_combined(c + r * nr, acc[0][r][0], acc[1][r][0], high_shift);
-      Ops::store_combined(c + r * nr + Ops::width, acc[0][r][1], acc[1][r][1], high_shift);
-    }
-  }
-};
+}  // namespace avx2
+FXP_END_TARGET_REGION
 
 // 4 x 16 for int16: the same rate as 6 x 16 (measured) and no padding for the 16 or 32
 // output channels of typical convolutions. 6 x 16 for float: 12 of the 16 registers.
 template <>
-struct int16_kernel<avx2_isa> : x86_kernel<ymm_int, madd_rows, 4> {};
+struct int16_kernel<avx2_isa> : avx2::x86_kernel<avx2::ymm_int, avx2::madd_rows, 4> {};
 template <>
-struct float_kernel<avx2_isa> : x86_kernel<ymm_float, fma_rows_256, 6> {};
+struct float_kernel<avx2_isa> : avx2::x86_kernel<avx2::ymm_float, avx2::fma_rows_256, 6> {};
 // No split kernels on 256-bit registers: with 16 registers the tile shrinks to 2 x 16,
 // measured no faster than two passes of the 4 x 16 kernel.
 #if defined(FXP_GEMM_HAVE_AVX2_VNNI)
 template <>
-struct int16_kernel<avx2_vnni_isa> : x86_kernel<ymm_int, dpwssd_rows_256, 4> {};
+struct int16_kernel<avx2_vnni_isa>
+    : avx2::x86_kernel<avx2::ymm_int, avx2::dpwssd_rows_256, 4> {};
 template <>
-struct float_kernel<avx2_vnni_isa> : x86_kernel<ymm_float, fma_rows_256, 6> {};
+struct float_kernel<avx2_vnni_isa>
+    : avx2::x86_kernel<avx2::ymm_float, avx2::fma_rows_256, 6> {};
 #endif
 
 #if defined(FXP_GEMM_HAVE_AVX512)
+FXP_BEGIN_TARGET_REGION(FXP_AVX512_TARGETS)
+namespace avx512 {
+
 struct zmm_int {
   using vec = __m512i;
   using in_type = std::int16_t;
@@ -387,15 +339,23 @@ struct fma_rows_512 {
   }
 };
 
+#include "gemm_x86_tile.inl"
+
+}  // namespace avx512
+FXP_END_TARGET_REGION
+
 // 8 x 32: 16 accumulators of the 32 registers, at the measured vpdpwssd / FMA peak.
 template <>
-struct int16_kernel<avx512_isa> : x86_kernel<zmm_int, dpwssd_rows_512, 8> {};
+struct int16_kernel<avx512_isa>
+    : avx512::x86_kernel<avx512::zmm_int, avx512::dpwssd_rows_512, 8> {};
 template <>
-struct float_kernel<avx512_isa> : x86_kernel<zmm_float, fma_rows_512, 8> {};
+struct float_kernel<avx512_isa>
+    : avx512::x86_kernel<avx512::zmm_float, avx512::fma_rows_512, 8> {};
 
 // 4 x 32 with both parts: the same 16 accumulators as the 8 x 32 kernel.
 template <>
-struct int16_split_kernel<avx512_isa> : x86_split_kernel<zmm_int, dpwssd_rows_512, 4> {};
+struct int16_split_kernel<avx512_isa>
+    : avx512::x86_split_kernel<avx512::zmm_int, avx512::dpwssd_rows_512, 4> {};
 template <>
 inline constexpr bool has_split_kernel<avx512_isa> = true;
 #endif  // FXP_GEMM_HAVE_AVX512

@@ -3,15 +3,17 @@
 // Packing for the GEMM micro-kernels: copies a block of op(A) or op(B) into the layout the
 // kernels read (see gemm_kernels.hpp), converting each element on the way (a byte of a raw
 // fixed-point value, or a float as is) and padding with zeros to whole micro-panels.
-// pack_panel is the generic version; with AVX2, pack_pairs_x86 moves whole registers for
-// the common case of 8- and 16-bit operands used whole.
+// pack_panel is the generic version; avx2::pack_pairs_x86 (an AVX2 target region, for the
+// x86 kernels, which only run where AVX2 does) moves whole registers for the common case of
+// 8- and 16-bit operands used whole.
 
 #include <cstddef>      // std::size_t strides and counts
 #include <cstdint>      // int16 lanes
 #include <cstring>      // std::memcpy of raw pairs
 #include <type_traits>  // std::is_signed_v for widening raw bytes
 
-#if defined(__AVX2__)
+#include "target_region.hpp"
+#if defined(FXP_HAVE_TARGET_REGIONS)
 #include "x86_intrinsics.hpp"  // unpack / permute for interleaving and transposing pairs
 #endif
 
@@ -83,7 +85,9 @@ template <lane_part Part, class Raw>
   }
 }
 
-#if defined(__AVX2__)
+#if defined(FXP_HAVE_TARGET_REGIONS)
+FXP_BEGIN_TARGET_REGION(FXP_AVX2_TARGETS)
+namespace avx2 {
 
 /// part_of on int16 lanes holding raw values of type Raw (as loaded, not yet split).
 template <lane_part Part, class Raw>
@@ -259,6 +263,8 @@ template <std::size_t Lines, class Raw, lane_part Part = lane_part::whole>
   return 0;
 }
 
-#endif  // __AVX2__
+}  // namespace avx2
+FXP_END_TARGET_REGION
+#endif  // FXP_HAVE_TARGET_REGIONS
 
 }  // namespace fxp::simd::detail
