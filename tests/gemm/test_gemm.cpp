@@ -195,7 +195,7 @@ TEST_CASE("fxp::gemm runs active_isa()'s kernels, and each forced path gives the
     return d::on_active_isa([]<class Isa>(Isa) { return std::string(Isa::name); });
   };
   if constexpr (!s::dispatches) {
-    CHECK(s::active_isa() == s::detail::native());
+    CHECK(s::active_isa() == s::detail::native_path());
     CHECK(tag_name() == d::native_isa::name);
     for (const s::isa i : every) {
       if (i == s::active_isa()) {

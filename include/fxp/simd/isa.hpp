@@ -87,7 +87,7 @@ inline constexpr bool dispatches = std::is_same_v<detail::native_isa, detail::po
 namespace detail {
 
 /// The path the flags guarantee, as an isa (vpdpwssd on 256-bit registers counts as avx2).
-[[nodiscard]] constexpr isa native() noexcept {
+[[nodiscard]] constexpr isa native_path() noexcept {
   if constexpr (std::is_same_v<native_isa, avx512_isa>) {
     return isa::avx512;
   } else if constexpr (std::is_same_v<native_isa, portable_isa>) {
@@ -141,7 +141,7 @@ namespace detail {
 ///         or one this processor cannot run; the message says which it can
 [[nodiscard]] inline isa active_isa() {
   if constexpr (!dispatches) {
-    return detail::native();
+    return detail::native_path();
   } else {
     const int forced = detail::forced_isa().load(std::memory_order_relaxed);
     if (forced >= 0) return static_cast<isa>(forced);
@@ -155,10 +155,10 @@ namespace detail {
 /// \throws std::invalid_argument when this processor or build cannot run `i`
 inline void force_isa(isa i) {
   if constexpr (!dispatches) {
-    if (i != detail::native()) {
+    if (i != detail::native_path()) {
       throw std::invalid_argument(
           "fxp::simd::force_isa(" + std::string(isa_name(i)) + "): this build's compiler flags " +
-          "fix the kernels to " + std::string(isa_name(detail::native())) +
+          "fix the kernels to " + std::string(isa_name(detail::native_path())) +
           "; a build without -march flags chooses at run time");
     }
   } else {
