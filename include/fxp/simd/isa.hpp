@@ -86,16 +86,14 @@ inline constexpr bool dispatches = std::is_same_v<detail::native_isa, detail::po
 
 namespace detail {
 
-/// The path the flags guarantee, as an isa (vpdpwssd on 256-bit registers counts as avx2).
-[[nodiscard]] constexpr isa native_path() noexcept {
-  if constexpr (std::is_same_v<native_isa, avx512_isa>) {
-    return isa::avx512;
-  } else if constexpr (std::is_same_v<native_isa, portable_isa>) {
-    return isa::portable;
-  } else {
-    return isa::avx2;
-  }
-}
+/// The isa of a kernel tag (vpdpwssd on 256-bit registers counts as avx2).
+template <class Tag>
+inline constexpr isa isa_of = std::is_same_v<Tag, avx512_isa>     ? isa::avx512
+                              : std::is_same_v<Tag, portable_isa> ? isa::portable
+                                                                  : isa::avx2;
+
+/// The path the flags guarantee.
+[[nodiscard]] constexpr isa native_path() noexcept { return isa_of<native_isa>; }
 
 /// "avx2, portable": the supported sets, for messages.
 [[nodiscard]] inline std::string supported_names() {
@@ -179,12 +177,10 @@ template <class Isa>
 [[nodiscard]] bool isa_runs() noexcept {
   if constexpr (!isa_available<Isa>) {
     return false;
-  } else if constexpr (std::is_same_v<Isa, avx2_isa>) {
-    return isa_supported(isa::avx2);
-  } else if constexpr (std::is_same_v<Isa, avx512_isa>) {
-    return isa_supported(isa::avx512);
+  } else if constexpr (std::is_same_v<Isa, avx2_vnni_isa>) {
+    return true;  // compiled in only where the flags guarantee it
   } else {
-    return true;
+    return isa_supported(isa_of<Isa>);
   }
 }
 
