@@ -275,7 +275,7 @@ class conv2d final : public affine_layer {
   conv2d(std::string name, std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
          conv2d_params params = {})
       : affine_layer(std::move(name), fxp::shape{out_channels, in_channels, kernel, kernel}, out_channels),
-        in_(in_channels), out_(out_channels), kernel_(kernel), params_conv_(params) {}
+        in_(in_channels), kernel_(kernel), params_conv_(params) {}
 
   [[nodiscard]] std::string_view kind() const noexcept override { return "conv2d"; }
   [[nodiscard]] std::size_t fan_in() const noexcept override { return in_ * kernel_ * kernel_; }
@@ -316,7 +316,6 @@ class conv2d final : public affine_layer {
 
  private:
   std::size_t in_;
-  std::size_t out_;
   std::size_t kernel_;
   conv2d_params params_conv_;
 };
