@@ -19,6 +19,7 @@
 
 #include "../nn/state.hpp"
 #include "../nn/trainer.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/qtensor.hpp"
 #include "checkpoint.hpp"
 #include "error.hpp"
@@ -26,8 +27,11 @@
 namespace fxp::io {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 inline constexpr const char* training_kind = "training_state";
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The archive holding `state`.
 [[nodiscard]] inline archive to_archive(const nn::training_state& state) {
@@ -149,4 +153,5 @@ inline void restore_training(const std::filesystem::path& file, nn::trainer& t) 
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::io

@@ -11,12 +11,14 @@
 #include <string>     // names
 #include <utility>    // std::move
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/dynamic.hpp"
 #include "../tensor/kernels.hpp"
 #include "detail/raw_ops.hpp"
 #include "layer.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// How initialize() draws the weights of a layer with `fan_in` inputs per output.
 enum class init_scheme : std::uint8_t {
@@ -320,4 +322,5 @@ class conv2d final : public affine_layer {
   conv2d_params params_conv_;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

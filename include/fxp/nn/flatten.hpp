@@ -7,10 +7,12 @@
 #include <string>   // names
 #include <utility>  // std::move
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "detail/raw_ops.hpp"
 #include "layer.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Views each sample as one row: (N, d1, ...) -> (N, d1 * ...). Exact in every mode.
 class flatten final : public layer {
@@ -39,4 +41,5 @@ class flatten final : public layer {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

@@ -14,11 +14,13 @@
 #include <utility>      // std::move
 #include <vector>       // parameters
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/dynamic.hpp"
 #include "../tensor/kernels.hpp"
 #include "precision.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// How a model computes.
 enum class training_mode : std::uint8_t {
@@ -246,4 +248,5 @@ class layer {
   std::size_t index_ = 0;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

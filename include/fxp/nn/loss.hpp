@@ -11,9 +11,11 @@
 #include <stdexcept>    // std::invalid_argument
 #include <string>       // messages
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/container.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The loss of a batch, how many samples the logits classify right, and dL/dlogits.
 struct loss_result {
@@ -62,4 +64,5 @@ template <std::integral Label>
   return r;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

@@ -15,6 +15,7 @@
 #include <variant>      // state tensors
 #include <vector>       // layers, activations
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "detail/clipped_error.hpp"
 #include "affine.hpp"
 #include "flatten.hpp"
@@ -25,6 +26,7 @@
 #include "state.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Layers applied in order. The model owns each layer's last output and the error at it
 /// (dL/doutput), so backward needs no copies and diagnostics can read them.
@@ -384,4 +386,5 @@ class sequential {
   return net;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

@@ -26,6 +26,7 @@
 #include <variant>    // state tensors
 #include <vector>     // raw arrays
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../simd/philox.hpp"  // fill_words: the random words of consecutive elements
 #include "detail/raw_ops.hpp"
 #include "detail/rounding.hpp"
@@ -33,6 +34,7 @@
 #include "state.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A learning rate per step: constant, step decay or cosine, after an optional linear
 /// warm-up.
@@ -108,7 +110,9 @@ class optimizer {
   lr_schedule schedule;
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// One optimizer buffer: float, or a qtensor.
 struct buffer {
@@ -183,7 +187,9 @@ inline void subtract_update(qtensor& value_q, const std::vector<std::int64_t>& u
   value_q = round_into(value_q.shape(), exact, c, f, rnd, k, saturations);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Stochastic gradient descent with momentum and weight decay, as PyTorch's SGD (dampening
 /// 0): g' = g + weight_decay * w, v = momentum * v + g', w = w - lr * v (Polyak's heavy ball,
@@ -483,4 +489,5 @@ class adam final : public optimizer {
   std::map<std::string, moments> buffers_;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

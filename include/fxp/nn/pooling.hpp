@@ -10,12 +10,14 @@
 #include <utility>    // std::move
 #include <vector>     // raw arrays
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "detail/raw_ops.hpp"
 #include "layer.hpp"
 
 namespace fxp::nn {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The geometry of a pooling layer on an input (N, C, H, W).
 struct pool_geometry {
@@ -52,7 +54,9 @@ struct pool_geometry {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The largest value of each k x k window (stride s, default k). The error goes to the
 /// first largest element of each window (in row-major order). Fixed point: exact on the raw
@@ -217,4 +221,5 @@ class avg_pool2d final : public layer {
   std::size_t stride_;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

@@ -17,9 +17,11 @@
 #include <utility>      // std::pair
 #include <vector>       // the lines of a plan
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/dynamic.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// What a value of a layer is; each role has its own format (or float).
 enum class role : std::uint8_t {
@@ -90,7 +92,9 @@ struct layer_precision {
   friend bool operator==(const layer_precision&, const layer_precision&) = default;
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 [[nodiscard]] inline bool is_separator(char c) noexcept {
   return c == ' ' || c == '\t' || c == ',' || c == '\r';
 }
@@ -101,7 +105,9 @@ namespace detail {
   while (pos < s.size() && !is_separator(s[pos])) ++pos;
   return s.substr(first, pos - first);
 }
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 inline void layer_precision::apply_fields(std::string_view fields) {
   std::size_t pos = 0;
@@ -257,4 +263,5 @@ class precision_plan {
   std::vector<line> lines_;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

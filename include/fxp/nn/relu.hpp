@@ -10,10 +10,12 @@
 #include <utility>  // std::move
 #include <vector>   // raw arrays
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "detail/raw_ops.hpp"
 #include "layer.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// y = max(x, 0), element-wise. Fixed point: on the raw values; the output is rounded once
 /// into the `acts` format when one is set (the input's format otherwise), and the error
@@ -92,4 +94,5 @@ class relu final : public layer {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

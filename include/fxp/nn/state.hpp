@@ -10,9 +10,11 @@
 #include <variant>  // float or fixed tensors
 #include <vector>   // the entries
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../tensor/dynamic.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A tensor of the training state: float, or raw values in a run-time format.
 struct named_tensor {
@@ -46,4 +48,5 @@ struct training_state {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

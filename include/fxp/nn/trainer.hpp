@@ -11,12 +11,14 @@
 #include <stdexcept> // std::invalid_argument
 #include <vector>    // labels
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "loss.hpp"
 #include "model.hpp"
 #include "optimizer.hpp"
 #include "state.hpp"
 
 namespace fxp::nn {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// What one step measured.
 struct step_result {
@@ -91,4 +93,5 @@ template <std::integral Label>
   return pred.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(pred.size());
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn

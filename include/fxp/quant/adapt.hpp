@@ -20,8 +20,10 @@
 
 #include "../nn/model.hpp"
 #include "../nn/precision.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 
 namespace fxp::quant {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// One format made one bit wider in range.
 struct format_change {
@@ -32,7 +34,9 @@ struct format_change {
   double overflow_rate;  ///< saturations per value of the role over the observed steps
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// How many values of role r layer i produces in one training step of `model`'s last pass.
 [[nodiscard]] inline std::size_t values_per_step(const nn::sequential& model, std::size_t i, nn::role r) {
@@ -54,7 +58,9 @@ namespace detail {
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Widens by one bit of range every fixed-point role of every layer whose saturations since
 /// the model's counts were last reset exceed `max_rate` per value over `steps` training
@@ -89,4 +95,5 @@ inline std::vector<format_change> widen_saturated_formats(nn::sequential& model,
   return changes;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::quant

@@ -19,10 +19,12 @@
 #include "../nn/loss.hpp"
 #include "../nn/model.hpp"
 #include "../nn/precision.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "format.hpp"
 #include "statistics.hpp"
 
 namespace fxp::quant {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The statistics of one layer's tensors. A layer without parameters has empty weights,
 /// biases and grads (count 0).
@@ -134,7 +136,9 @@ struct plan_bits {
   return is_error ? 3 : 1;
 }
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The max-range format of `bits` bits for data in [min, max] scaled by 2^headroom:
 /// unsigned when min >= 0 and `allow_unsigned`, up to 15 bits (a product's operands live in
@@ -149,7 +153,9 @@ namespace detail {
   return {bits, frac, !is_unsigned};
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The precision plan of max-range formats (nothing the calibration saw saturates, with the
 /// stated headroom) for the bit-widths `bits`: one line per layer, "input" first. Updates
@@ -202,4 +208,5 @@ namespace detail {
   return plan;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::quant

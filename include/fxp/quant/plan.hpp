@@ -43,12 +43,14 @@
 #include "../nn/model.hpp"
 #include "../nn/precision.hpp"
 #include "../nn/state.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "allocate.hpp"
 #include "calibration.hpp"
 #include "format.hpp"
 #include "model.hpp"
 
 namespace fxp::quant {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// How a plan is built from statistics: the weights' allowed bit range, and the widths and
 /// rounding of the roles that are not allocated.
@@ -130,7 +132,9 @@ struct layer_allocation {
 /// compile time; a model's terms are padded to 8 or to this many).
 inline constexpr std::size_t max_layer_terms = 16;
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A padding term: cost 0, fixed at 16 bits, with a noise (10^-100) far below any real
 /// term's, so it changes neither the optimum nor the predicted SQNR. Problems are padded
@@ -161,7 +165,9 @@ template <class Solve>
   return terms.size() <= 8 ? solve_sized<8>(terms, solve) : solve_sized<max_layer_terms>(terms, solve);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// allocate() on a model's terms: the smallest weight size whose predicted output SQNR
 /// reaches `target_sqnr_db`. \throws std::domain_error when unreachable within max_bits
@@ -335,4 +341,5 @@ template <std::integral Label>
   return out;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::quant

@@ -28,12 +28,14 @@
 #include "../core/conv2d_shape.hpp"
 #include "detail/conv_columns.hpp"
 #include "detail/gemm_round.hpp"
+#include "detail/isa_namespace.hpp"
 #include "gemm.hpp"
 #include "../core/thread_pool.hpp"
 
 namespace fxp {
 
 namespace simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Throws unless a reduction of `terms` products fits the accumulator sized for MaxK.
 inline void check_reduction(const char* who, const char* what, std::size_t terms,
@@ -67,7 +69,9 @@ template <class S>
 using wide_sum_t = basic_fixed<64 - S::fraction_bits, S::fraction_bits, true,
                                typename S::rounding_policy, typename S::overflow_policy>;
 
+FXP_END_ISA_NAMESPACE
 }  // namespace simd::detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// im2col of one image: `cols` (s.patch_size() rows x s.out_pixels() columns, row-major)
 /// gets, in row (c, ki, kj) and column (oy, ox), the input value at (c, oy * stride_height +
@@ -209,7 +213,9 @@ inline void conv2d_backward_data(const conv2d_shape& s, const float* w, const fl
   });
 }
 
+FXP_END_ISA_NAMESPACE
 namespace simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The column matrices of all images side by side (patch_size x batch * P) and the output
 /// gradient regrouped to out_channels x batch * P: the operands of the batched weight GEMM.
@@ -230,7 +236,9 @@ void gather_for_weights(const conv2d_shape& s, const X* x, const DY* dy, std::ve
   });
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace simd::detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Gradient of the weights: dw = sum over the batch of dy[b] im2col(x[b])^T, one GEMM with
 /// k = batch * out_pixels(), so each element of dw is the exact sum of all its products,
@@ -287,4 +295,5 @@ inline void conv2d_backward_weights(const conv2d_shape& s, const float* x, const
        cols.data(), bp, dw, s.patch_size());
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

@@ -12,10 +12,12 @@
 #include <type_traits>  // the result type of a policy's round_up
 
 #include "../core/rounding.hpp"
+#include "detail/isa_namespace.hpp"
 #include "detail/lane_ops.hpp"
 #include "lanes.hpp"
 
 namespace fxp::simd {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// What a narrowing conversion discards, for every lane; the predicates are those of
 /// fxp::discarded_bits and agree with them bit for bit.
@@ -157,4 +159,5 @@ template <class Round, simd_arch Arch, instruction_selection Ops = native>
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd

@@ -34,12 +34,15 @@
 #include "detail/gemm_kernels.hpp"
 #include "detail/gemm_plan.hpp"
 #include "../core/thread_pool.hpp"
+#include "detail/isa_namespace.hpp"
 #include "isa.hpp"
 
 namespace fxp {
 
 /// Whether a GEMM operand is used as stored or transposed.
 enum class transpose : bool { no, yes };
+
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The largest reduction length fxp::gemm accepts unless told otherwise (its MaxK).
 inline constexpr std::size_t gemm_default_max_k = simd::detail::default_max_k;
@@ -66,7 +69,9 @@ using gemm_accumulator_t = simd::detail::accumulator_t<A, B, MaxK>;
 template <fixed_point A, fixed_point B, std::size_t MaxK = gemm_default_max_k>
 using gemm_sum_t = typename simd::detail::sum_format<A, B, MaxK>::type;
 
+FXP_END_ISA_NAMESPACE
 namespace simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Throws std::invalid_argument unless the shapes and leading dimensions describe
 /// row-major matrices op(A) (m x k), op(B) (k x n) and C (m x n).
@@ -193,7 +198,9 @@ void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
   run_gemm(job, m, n, k);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace simd::detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// C = op(A) op(B) for fixed-point operands, row-major: op(A) is m x k, op(B) is k x n, C is
 /// m x n, and op(X) is X or its transpose as `ta` / `tb` say. Each element's sum of products
@@ -250,4 +257,5 @@ inline void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::
   });
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

@@ -24,6 +24,7 @@
 #include <type_traits>  // std::is_same_v
 
 #include "detail/gemm_kernels.hpp"
+#include "detail/isa_namespace.hpp"
 
 namespace fxp::simd {
 
@@ -49,6 +50,9 @@ enum class isa { portable, avx2, avx512 };
   }
   return std::nullopt;
 }
+
+// What follows depends on the kernels this build carries (see isa_namespace.hpp).
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Whether this build chooses the kernels at run time: its flags guarantee no instruction
 /// set that fxp has kernels for.
@@ -84,7 +88,9 @@ inline constexpr bool dispatches = std::is_same_v<detail::native_isa, detail::po
   return isa::portable;
 }
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The isa of a kernel tag (vpdpwssd on 256-bit registers counts as avx2).
 template <class Tag>
@@ -124,13 +130,17 @@ inline constexpr isa isa_of = std::is_same_v<Tag, avx512_isa>     ? isa::avx512
   return *named;
 }
 
-/// force_isa's choice (an isa as int), or -1.
+FXP_END_ISA_NAMESPACE
+
+/// force_isa's choice (an isa as int), or -1: one for the whole program, whatever flags
+/// each of its translation units was built with.
 [[nodiscard]] inline std::atomic<int>& forced_isa() noexcept {
   static std::atomic<int> forced{-1};
   return forced;
 }
 
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The instruction set whose kernels fxp::gemm and fxp::conv2d run: what the flags
 /// guarantee, or in a dispatching build force_isa's choice, else FXP_ISA's, else best_isa(),
@@ -169,7 +179,9 @@ inline void force_isa(isa i) {
   }
 }
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Whether the kernels of tag Isa are compiled in and this processor runs them (vpdpwssd on
 /// 256-bit registers is compiled in only where the flags guarantee it).
@@ -206,5 +218,6 @@ decltype(auto) on_active_isa(F&& f) {
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace fxp::simd

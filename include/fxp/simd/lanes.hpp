@@ -12,10 +12,12 @@
 
 // The intrinsic headers first, with GCC 12's false warnings in them silenced (see
 // detail/x86_intrinsics.hpp); xsimd then finds them included.
+#include "detail/isa_namespace.hpp"
 #include "detail/x86_intrinsics.hpp"
 #include <xsimd/xsimd.hpp>
 
 namespace fxp::simd {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Instruction selection: xsimd operations, plus hand-written intrinsics where xsimd 8.1
 /// has no fast form on the architecture (per-lane shifts, 32x32->64 multiplies, unsigned
@@ -59,4 +61,5 @@ inline constexpr std::size_t lane_count = word_lanes<Arch>::size;
 template <class Arch>
 inline constexpr std::size_t chunk_size = 4 * lane_count<Arch>;
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd

@@ -13,12 +13,14 @@
 #include <cstdint>   // 32-bit words, 64-bit format bounds
 
 #include "../core/fixed.hpp"
+#include "detail/isa_namespace.hpp"
 #include "detail/lane_ops.hpp"
 #include "discarded.hpp"
 #include "lanes.hpp"
 #include "overflow.hpp"
 
 namespace fxp::simd {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The outcome of narrowing one batch.
 /// \tparam Arch the xsimd architecture of the lanes
@@ -37,7 +39,9 @@ template <class Target, class Round, class Arch>
 concept lane_target = fixed_point<Target> && Target::width <= 32 && lane_rounding<Round, Arch> &&
                       lane_overflow<typename Target::overflow_policy>;
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Lanes whose rounded value q lies outside Target's range. `UnsignedDomain`: q is read as
 /// unsigned (a value of [0, 2^32)); otherwise as two's complement.
@@ -77,7 +81,9 @@ template <class Target, bool UnsignedDomain, class Arch, class Ops>
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Whether overflow policy `Overflow` has an `apply_ordered` form (see overflow_lanes).
 template <class Overflow, class Target, class Arch>
@@ -85,7 +91,9 @@ concept ordered_overflow = requires(const word_lanes<Arch>& q) {
   { overflow_lanes<Overflow>::template apply_ordered<Target, Arch>(q) } -> std::same_as<word_lanes<Arch>>;
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 /// fit for values q (read as int32) that are exact or, out of range, beyond Target's bound
 /// on the side of the exact value: the cheap apply_ordered form of the overflow policy.
 template <class Target, class Arch, class Ops>
@@ -98,7 +106,9 @@ template <class Target, class Arch, class Ops>
     return {policy::template apply_ordered<Target, Arch>(q), mask_lanes<Arch>(false)};
   }
 }
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// float -> Target on lanes: lane i is the raw value of
 /// `fxp::fixed_cast<Target, Round>(x[i], gen)` where `gen` would draw `word[i]`.
@@ -296,4 +306,5 @@ template <class From, simd_arch Arch>
   return value * scale;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd

@@ -11,10 +11,12 @@
 #include <cstdint>    // 32-bit words
 
 #include "../core/overflow.hpp"
+#include "detail/isa_namespace.hpp"
 #include "detail/lane_ops.hpp"
 #include "lanes.hpp"
 
 namespace fxp::simd {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The lane form of overflow policy `Overflow`; not defined for policies that have none.
 ///
@@ -117,4 +119,5 @@ concept lane_overflow = overflow_policy<Overflow> && requires {
   { overflow_lanes<Overflow>::throws } -> std::convertible_to<bool>;
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd

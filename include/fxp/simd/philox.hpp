@@ -11,10 +11,12 @@
 #include <cstring>    // std::memcpy of buffered words
 
 #include "../core/random.hpp"
+#include "detail/isa_namespace.hpp"
 #include "detail/lane_ops.hpp"
 #include "lanes.hpp"
 
 namespace fxp::simd {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The ten round keys of Philox4x32-10 for one key, broadcast once so that a kernel does not
 /// rebuild them for every block.
@@ -35,7 +37,9 @@ struct philox_key_schedule {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 /// Rounds first_round ... 9 of Philox4x32-10 on groups of lanes: the round of
 /// fxp::detail::philox4x32_round, lane-wise. The key is folded into the other operand
 /// first, off the multiply's critical path.
@@ -52,7 +56,9 @@ template <simd_arch Arch, instruction_selection Ops, std::size_t Groups>
   }
   return counter;
 }
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Philox4x32-10 on several independent groups of lanes at once: lane i of group g of the
 /// result is `fxp::philox4x32_10({c[g][0][i], c[g][1][i], c[g][2][i], c[g][3][i]}, key)`.
@@ -292,7 +298,9 @@ class word_buffer {
   alignas(64) std::array<std::uint32_t, 4 * engine::words_per_call> buffer_;
 };
 
+FXP_END_ISA_NAMESPACE
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// out[k] = key.word(first + k) for k < count: the random words of consecutive elements,
 /// for kernels that keep their own buffer (on the best architecture of the compiler flags).
@@ -322,6 +330,7 @@ void philox_blocks(const random_key& key, const std::uint64_t* ids, std::size_t 
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
 
 }  // namespace fxp::simd

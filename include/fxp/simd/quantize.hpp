@@ -27,6 +27,7 @@
 #include "../core/cast.hpp"
 #include "../core/detail/raw_array.hpp"
 #include "../core/random.hpp"
+#include "detail/isa_namespace.hpp"
 #include "detail/memory.hpp"
 #include "lanes.hpp"
 #include "narrow.hpp"
@@ -35,6 +36,7 @@
 namespace fxp::simd {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The scalar reference generator of element j (`key.generator_at(j)`), reusing the block
 /// it has already computed when elements come in order.
@@ -137,9 +139,11 @@ inline void run_chunks(std::size_t n, std::uint64_t first_index, const Out* out,
   scalar(i, n);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The one narrowing kernel behind quantize_on and requantize_on: `load(i)` reads the quad
 /// of input lanes at element i, `narrow(lanes, words)` converts one batch (a lane form of
@@ -174,7 +178,9 @@ void narrow_array(const From* in, To* out, std::size_t n, const random_key& key,
   run_chunks<Arch, Random>(n, first_index, raw_out, chunk, scalar);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Converts n floats to fixed point: out[i] = fxp::fixed_cast<T, Round>(in[i], gen) with
 /// gen = key.generator_at(first_index + i), bit for bit, on architecture Arch.
@@ -255,9 +261,11 @@ void dequantize_on(const From* in, float* out, std::size_t n) noexcept {
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd
 
 namespace fxp {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Quantizes n floats into fixed point: `out[i] = fxp::fixed_cast<T, Round>(in[i], gen)`,
 /// bit for bit, where gen = `key.generator_at(first_index + i)` (element j draws word j of
@@ -330,4 +338,5 @@ void dequantize(const From* in, float* out, std::size_t n) noexcept {
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

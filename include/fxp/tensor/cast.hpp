@@ -17,6 +17,7 @@
 
 #include "../core/cast.hpp"
 #include "../core/random.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "../simd/narrow.hpp"
 #include "../simd/philox.hpp"
 #include "expression.hpp"
@@ -24,6 +25,7 @@
 namespace fxp {
 
 namespace expr {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The rounding policy a cast to `T` uses unless told: T's own (float has none to choose).
 template <class T>
@@ -160,7 +162,9 @@ template <class To, class Round, class E>
   return cast<To, Round, node>(as_node(e), key);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace expr
+FXP_BEGIN_ISA_NAMESPACE
 
 /// `e` converted element-wise to `T` (a fixed-point format or float) with rounding policy
 /// `Round` (T's own by default) and T's overflow policy; a lazy expression. Under a random
@@ -174,4 +178,5 @@ template <class T, rounding_policy Round = typename expr::default_rounding<T>::t
   return expr::make_cast<T, Round>(e, resolve_key(key, random_rounding<Round> && fixed_point<T>));
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

@@ -32,6 +32,7 @@
 #include "../core/random.hpp"
 #include "../simd/conv.hpp"
 #include "../simd/detail/gemm_round.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "../simd/gemm.hpp"
 #include "container.hpp"
 #include "expression.hpp"
@@ -41,6 +42,7 @@
 namespace fxp {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// An exact value v * 2^-shift, v an integer.
 struct scaled_value {
@@ -265,7 +267,9 @@ inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, con
   return out;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 // ---- element-wise conversions ----------------------------------------------------------
 
@@ -440,4 +444,5 @@ template <tensor_like X>
   return detail::round_sums(sums, weights, x.format().frac + dy.format().frac, out, mode, key);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

@@ -15,6 +15,7 @@
 #include <type_traits>  // std::remove_cvref_t, std::conditional_t
 #include <utility>      // std::declval, std::index_sequence
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "../simd/lanes.hpp"  // xsimd, with GCC 12's AVX-512 false warnings silenced
 
 #include "../core/arithmetic.hpp"
@@ -26,6 +27,7 @@
 namespace fxp {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Elements per task of the element-wise kernels: large enough that a task's start-up
 /// (and a stochastic cast's first Philox tile) is noise, small enough to balance threads.
@@ -46,9 +48,11 @@ void for_each_piece(std::size_t n, Body body) {
   });
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
 
 namespace expr {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The bits a signed integer lane needs to hold every raw value of T (one more than the
 /// width for unsigned formats), 0 for float.
@@ -310,7 +314,9 @@ struct is_tensor_like<tensor<T>> : std::true_type {};
 template <class T>
 struct is_tensor_like<tensor_view<T>> : std::true_type {};
 
+FXP_END_ISA_NAMESPACE
 }  // namespace expr
+FXP_BEGIN_ISA_NAMESPACE
 
 /// An expression node, a tensor or a tensor view: something with a shape.
 template <class T>
@@ -323,7 +329,9 @@ concept expression_operand =
     tensor_expression<T> || fixed_point<std::remove_cvref_t<T>> ||
     std::same_as<std::remove_cvref_t<T>, float> || std::same_as<std::remove_cvref_t<T>, double>;
 
+FXP_END_ISA_NAMESPACE
 namespace expr {
+FXP_BEGIN_ISA_NAMESPACE
 /// The node for any operand: tensors become leaves, scalars constants, nodes stay.
 template <class T>
 [[nodiscard]] auto as_node(const T& x) {
@@ -343,7 +351,9 @@ template <class Op, class... Args>
 [[nodiscard]] auto make(Op op, const Args&... args) {
   return apply<Op, decltype(as_node(args))...>(op, as_node(args)...);
 }
+FXP_END_ISA_NAMESPACE
 }  // namespace expr
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Exact element-wise sum (fixed point) or float sum; a lazy expression.
 template <expression_operand A, expression_operand B>
@@ -434,4 +444,5 @@ template <tensor_expression E>
   return out;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

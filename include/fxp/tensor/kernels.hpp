@@ -19,6 +19,7 @@
 
 #include "../core/random.hpp"
 #include "../simd/conv.hpp"
+#include "../simd/detail/isa_namespace.hpp"
 #include "../simd/gemm.hpp"
 #include "../core/thread_pool.hpp"
 #include "../simd/quantize.hpp"
@@ -29,6 +30,7 @@
 namespace fxp {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The element type of a tensor or view, without const.
 template <class T>
@@ -47,7 +49,9 @@ inline void require_rank(const char* who, const char* what, const shape& s, std:
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A tensor or a view of one.
 template <class T>
@@ -152,7 +156,10 @@ template <class C, std::size_t MaxK, tensor_like A, tensor_like B>
 
 // ---- convolution ------------------------------------------------------------------------
 
-/// Stride and zero padding of a 2-D convolution.
+FXP_END_ISA_NAMESPACE
+
+/// Stride and zero padding of a 2-D convolution (a vocabulary type: outside the
+/// instruction-set namespace).
 struct conv2d_params {
   std::size_t stride_height = 1;
   std::size_t stride_width = 1;
@@ -166,6 +173,7 @@ struct conv2d_params {
 };
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The raw kernels' description of a convolution of input x (N, C, H, W) with weights w
 /// (O, C, KH, KW), after checking that the shapes agree.
@@ -191,7 +199,9 @@ inline void require_shape(const char* who, const char* what, const shape& got, c
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The output shape (N, O, OH, OW) of conv2d(x, w, p) for an input of shape x = (N, C, H, W)
 /// and weights w = (O, C, KH, KW): OH = (H + 2 pad_height - KH) / stride_height + 1 (rounded
@@ -292,4 +302,5 @@ template <class DW, std::size_t MaxK, tensor_like X, tensor_like DY>
       x, dy, weights, p, key);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

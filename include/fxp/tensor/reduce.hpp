@@ -8,11 +8,13 @@
 #include <cstdint>    // accumulators
 #include <stdexcept>  // std::invalid_argument, std::overflow_error
 
+#include "../simd/detail/isa_namespace.hpp"
 #include "expression.hpp"
 
 namespace fxp {
 
 namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
 [[nodiscard]] inline std::int64_t checked_add(std::int64_t total, std::int64_t part) {
   std::int64_t out = 0;
   if (__builtin_add_overflow(total, part, &out)) {
@@ -20,7 +22,9 @@ namespace detail {
   }
   return out;
 }
+FXP_END_ISA_NAMESPACE
 }  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The exact sum of a fixed-point expression, as a 64-bit value with the expression's
 /// fractional bits (std::overflow_error if it does not fit); for float, the float sum in a
@@ -111,4 +115,5 @@ template <tensor_expression E>
   return best;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp

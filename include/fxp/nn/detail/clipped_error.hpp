@@ -13,10 +13,12 @@
 #include <cstdint>   // raw values
 #include <optional>  // float roles have no format
 
+#include "../../simd/detail/isa_namespace.hpp"
 #include "../../tensor/dynamic.hpp"
 #include "../layer.hpp"
 
 namespace fxp::nn::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Zeroes dy where y sits on a bound of `f` (y the layer's output of the pass, dy the error
 /// of that output). Fixed modes compare raw values; QAT the fake-quantized floats. An
@@ -58,4 +60,5 @@ inline std::size_t clip_error(value& dy, const value& y, const std::optional<dyn
   return zeroed;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn::detail

@@ -14,11 +14,13 @@
 #include <vector>       // int64 raw arrays
 
 #include "../../core/detail/raw_array.hpp"
+#include "../../simd/detail/isa_namespace.hpp"
 #include "../../simd/philox.hpp"  // fill_words: the random words of consecutive elements
 #include "../../tensor/dynamic.hpp"
 #include "rounding.hpp"
 
 namespace fxp::nn::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The raw values of `q` as int64.
 [[nodiscard]] inline std::vector<std::int64_t> load_raw(const qtensor& q) {
@@ -172,4 +174,5 @@ inline void add_channel_bias(tensor<float>& y, const tensor<float>& b) {
   return requantize(b, g, mode == rounding_mode::stochastic ? rounding_mode::nearest : mode);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn::detail

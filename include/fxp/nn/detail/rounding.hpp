@@ -10,9 +10,11 @@
 #include <cstdint>    // raw integers
 #include <stdexcept>  // std::domain_error for NaN, std::overflow_error for shifts
 
+#include "../../simd/detail/isa_namespace.hpp"
 #include "../../tensor/dynamic.hpp"
 
 namespace fxp::nn::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A 128-bit signed integer: wide enough for every exact product of two 32-bit raw values
 /// scaled by a 24-bit hyperparameter.
@@ -116,4 +118,5 @@ __extension__ using uint128 = unsigned __int128;
   return static_cast<std::int64_t>(v);
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::nn::detail

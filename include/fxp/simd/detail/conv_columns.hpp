@@ -6,8 +6,10 @@
 #include <cstddef>    // std::size_t
 
 #include "../../core/conv2d_shape.hpp"
+#include "isa_namespace.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// The output columns ox whose input column ox * stride + offset - pad lies in [0, width):
 /// [first, last).
@@ -89,4 +91,5 @@ void col2im_sum(const conv2d_shape& s, const T* cols, std::size_t ld, Sum* sums,
   }
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

@@ -19,8 +19,10 @@
 #include <type_traits>  // std::is_integral_v for weighing the parts of split operands
 
 #include "../../core/thread_pool.hpp"
+#include "isa_namespace.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A growable, 64-byte aligned buffer that keeps its memory for the next call.
 class scratch_buffer {
@@ -257,4 +259,5 @@ void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, st
   });
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

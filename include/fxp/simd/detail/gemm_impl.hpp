@@ -14,10 +14,12 @@
 #include "../lanes.hpp"
 #include "../narrow.hpp"
 #include "gemm_pack.hpp"
+#include "isa_namespace.hpp"
 #include "memory.hpp"
 #include "gemm_round.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A stored operand seen as lines (rows of op(A), or columns of op(B)) along the reduction:
 /// element (line, kk) is data[line * line_stride + kk * k_stride].
@@ -321,4 +323,5 @@ inline constexpr std::size_t int64_kc = 256;
 inline constexpr std::size_t int64_mc = 64;
 inline constexpr std::size_t int64_nc = 256;
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

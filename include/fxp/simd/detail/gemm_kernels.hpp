@@ -18,12 +18,14 @@
 #include <cstddef>  // std::size_t step counts
 #include <cstdint>  // int16 lanes, int32 sums
 
+#include "isa_namespace.hpp"
 #include "target_region.hpp"
 #if defined(FXP_HAVE_TARGET_REGIONS)
 #include "x86_intrinsics.hpp"  // vector types, loads and stores around the asm
 #endif
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Plain C++ loops: any target; compilers vectorize them for what they target.
 struct portable_isa {
@@ -188,7 +190,9 @@ using int64_kernel = portable_kernel<std::int64_t, std::int64_t, 1, 4, 8>;
   "vfmadd231ps %[b0], %[t], %[c10]\n\tvfmadd231ps %[b1], %[t], %[c11]"
 
 FXP_BEGIN_TARGET_REGION(FXP_AVX2_TARGETS)
+FXP_END_ISA_NAMESPACE
 namespace avx2 {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Register-level operations of one vector type: zero, load a row of B, store a row of C.
 struct ymm_int {
@@ -261,7 +265,9 @@ struct dpwssd_rows_256 {
 
 #include "gemm_x86_tile.inl"
 
+FXP_END_ISA_NAMESPACE
 }  // namespace avx2
+FXP_BEGIN_ISA_NAMESPACE
 FXP_END_TARGET_REGION
 
 // 4 x 16 for int16: the same rate as 6 x 16 (measured) and no padding for the 16 or 32
@@ -283,7 +289,9 @@ struct float_kernel<avx2_vnni_isa>
 
 #if defined(FXP_GEMM_HAVE_AVX512)
 FXP_BEGIN_TARGET_REGION(FXP_AVX512_TARGETS)
+FXP_END_ISA_NAMESPACE
 namespace avx512 {
+FXP_BEGIN_ISA_NAMESPACE
 
 struct zmm_int {
   using vec = __m512i;
@@ -341,7 +349,9 @@ struct fma_rows_512 {
 
 #include "gemm_x86_tile.inl"
 
+FXP_END_ISA_NAMESPACE
 }  // namespace avx512
+FXP_BEGIN_ISA_NAMESPACE
 FXP_END_TARGET_REGION
 
 // 8 x 32: 16 accumulators of the 32 registers, at the measured vpdpwssd / FMA peak.
@@ -366,4 +376,5 @@ inline constexpr bool has_split_kernel<avx512_isa> = true;
 
 #endif  // FXP_GEMM_HAVE_AVX2
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

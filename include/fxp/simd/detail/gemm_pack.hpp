@@ -12,12 +12,14 @@
 #include <cstring>      // std::memcpy of raw pairs
 #include <type_traits>  // std::is_signed_v for widening raw bytes
 
+#include "isa_namespace.hpp"
 #include "target_region.hpp"
 #if defined(FXP_HAVE_TARGET_REGIONS)
 #include "x86_intrinsics.hpp"  // unpack / permute for interleaving and transposing pairs
 #endif
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Packs one micro-panel of `Lines` lines (rows of op(A), or columns of op(B)) over the
 /// reduction range [0, kcur) in `steps` steps of KStep values: dst[s][l][t] =
@@ -87,7 +89,9 @@ template <lane_part Part, class Raw>
 
 #if defined(FXP_HAVE_TARGET_REGIONS)
 FXP_BEGIN_TARGET_REGION(FXP_AVX2_TARGETS)
+FXP_END_ISA_NAMESPACE
 namespace avx2 {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// part_of on int16 lanes holding raw values of type Raw (as loaded, not yet split).
 template <lane_part Part, class Raw>
@@ -263,8 +267,11 @@ template <std::size_t Lines, class Raw, lane_part Part = lane_part::whole>
   return 0;
 }
 
+FXP_END_ISA_NAMESPACE
 }  // namespace avx2
+FXP_BEGIN_ISA_NAMESPACE
 FXP_END_TARGET_REGION
 #endif  // FXP_HAVE_TARGET_REGIONS
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

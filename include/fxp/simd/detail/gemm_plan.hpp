@@ -13,8 +13,10 @@
 
 #include "../../core/arithmetic.hpp"
 #include "../../core/fixed.hpp"
+#include "isa_namespace.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 using fxp::detail::int128;
 
@@ -199,4 +201,5 @@ struct int16_plan {
   static_assert(!usable || chunk >= 2);
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

@@ -16,8 +16,10 @@
 #include "../../core/rounding.hpp"
 #include "../philox.hpp"  // fill_words and philox_blocks for the kernels that round through here
 #include "gemm_plan.hpp"
+#include "isa_namespace.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// A generator that returns one given word: how an element's own random word (drawn from
 /// its counter) reaches the core's narrowing.
@@ -108,4 +110,5 @@ struct sum_rounding {
   }
 };
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

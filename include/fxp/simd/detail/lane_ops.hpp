@@ -10,8 +10,10 @@
 #include <utility>      // std::pair of high and low product words
 
 #include "../lanes.hpp"
+#include "isa_namespace.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Architecture families with native overloads (xsimd's arch types form a hierarchy:
 /// sse2 <- sse3 <- ... <- sse4_2, avx <- avx2 <- fma3<avx2>, avx512f <- ... <- avx512bw).
@@ -303,4 +305,5 @@ template <class Arch>
 }
 #endif
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

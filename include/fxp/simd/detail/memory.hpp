@@ -11,9 +11,11 @@
 #include <type_traits>  // is_signed_v to choose sign or zero extension
 
 #include "../lanes.hpp"
+#include "isa_namespace.hpp"
 #include "lane_ops.hpp"
 
 namespace fxp::simd::detail {
+FXP_BEGIN_ISA_NAMESPACE
 
 /// Four batches: 4 * lane_count consecutive elements, batch k holding elements
 /// k * lane_count ... (k + 1) * lane_count - 1; as many 8-bit raws fill one register.
@@ -233,4 +235,5 @@ inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
 }
 #endif
 
+FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail
