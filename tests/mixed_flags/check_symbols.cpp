@@ -21,7 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace {
 
