@@ -165,11 +165,11 @@ template <class Target, class Round, simd_arch Arch, instruction_selection Ops =
   words floor = detail::shift_right_arith<Arch>(v, s, ops);
   if constexpr (!ordered && (!large_overflows || policy::needs_low_bits)) {
     // s <= 0: the exact value v * 2^-s (modulo 2^32).
-    floor = xsimd::select(rounded, floor, detail::shift_left<Arch>(v, words(0u) - s, ops));
+    floor = detail::select(rounded, floor, detail::shift_left<Arch>(v, words(0u) - s, ops));
   }
   // The top 32 fraction bits: v's low s bits moved up, or (s > 32) its bits s-32 .. s-1.
   const mask deep = detail::greater_signed<Arch>(s, words(32u));
-  const words fraction = xsimd::select(deep, detail::shift_right_arith<Arch>(v, s - 32u, ops),
+  const words fraction = detail::select(deep, detail::shift_right_arith<Arch>(v, s - 32u, ops),
                                        detail::shift_left<Arch>(v, words(32u) - s, ops));
   const mask sticky = detail::shift_left<Arch>(v, words(64u) - s, ops) != 0u;
   const mask negative = detail::less_signed<Arch>(v, words(0u));  // -0 is not negative
@@ -198,7 +198,7 @@ template <class Target, class Round, simd_arch Arch, instruction_selection Ops =
     if constexpr (flag_infinity) {
       const mask infinite = magnitude_bits == 0x7F800000u;
       overflow_before = overflow_before || infinite;
-      q = xsimd::select(infinite, words(0u), q);  // the core's on_overflow(negative, 0)
+      q = detail::select(infinite, words(0u), q);  // the core's on_overflow(negative, 0)
     }
     return detail::fit<Target, false, Arch>(q, rounded, overflow_before, negative, nan, ops);
   }

@@ -47,9 +47,9 @@ struct overflow_lanes<saturate> {
   [[nodiscard]] static word_lanes<Arch> apply(const word_lanes<Arch>& q,
                                               const mask_lanes<Arch>& overflow,
                                               const mask_lanes<Arch>& negative) noexcept {
-    const word_lanes<Arch> bound = xsimd::select(negative, word_lanes<Arch>(bits_of(Target::raw_min)),
+    const word_lanes<Arch> bound = detail::select(negative, word_lanes<Arch>(bits_of(Target::raw_min)),
                                                  word_lanes<Arch>(bits_of(Target::raw_max)));
-    return xsimd::select(overflow, bound, q);
+    return detail::select(overflow, bound, q);
   }
 
   /// Out-of-range lanes lie beyond the right bound: clamping is saturation.

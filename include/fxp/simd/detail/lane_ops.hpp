@@ -41,6 +41,26 @@ template <class Arch>
   return xsimd::bitwise_cast<word_lanes<Arch>>(x);
 }
 
+/// xsimd::select(m, a, b): a where m holds, b elsewhere. On AVX-512 through the 32-bit
+/// blend directly: xsimd 8.1's AVX-512BW select does not compile without optimisation (its
+/// switch over the lane size passes a batch to _mm512_mask_blend_epi8, which GCC's headers
+/// define as a macro at -O0), so a debug build with -march=native would not compile.
+template <class T, class Arch>
+[[nodiscard]] inline xsimd::batch<T, Arch> select(const xsimd::batch_bool<T, Arch>& m,
+                                                  const xsimd::batch<T, Arch>& a,
+                                                  const xsimd::batch<T, Arch>& b) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && sizeof(T) == 4) {
+    using mask_register = typename xsimd::batch_bool<T, Arch>::register_type;
+    return xsimd::batch<T, Arch>(_mm512_mask_blend_epi32(static_cast<mask_register>(m), b, a));
+  } else {
+    return xsimd::select(m, a, b);
+  }
+#else
+  return xsimd::select(m, a, b);
+#endif
+}
+
 /// A mask computed on signed lanes, as a mask of the unsigned lanes. On every xsimd
 /// architecture both masks have the same register, so this is free.
 template <class Arch>
@@ -68,7 +88,7 @@ template <class Arch>
 /// All ones in the lanes where m holds, zero elsewhere.
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> mask_to_word(const mask_lanes<Arch>& m, portable) noexcept {
-  return xsimd::select(m, word_lanes<Arch>(~std::uint32_t{0}), word_lanes<Arch>(0u));
+  return detail::select(m, word_lanes<Arch>(~std::uint32_t{0}), word_lanes<Arch>(0u));
 }
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> mask_to_word(const mask_lanes<Arch>& m, native) noexcept {
@@ -135,12 +155,12 @@ template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> shift_left(const word_lanes<Arch>& x,
                                                  const word_lanes<Arch>& count, portable) noexcept {
   // A C++ shift by 32 or more is undefined, so shift by the count modulo 32 and then clear.
-  return xsimd::select((count & ~31u) == 0u, x << (count & 31u), word_lanes<Arch>(0u));
+  return detail::select((count & ~31u) == 0u, x << (count & 31u), word_lanes<Arch>(0u));
 }
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> shift_right(const word_lanes<Arch>& x,
                                                   const word_lanes<Arch>& count, portable) noexcept {
-  return xsimd::select((count & ~31u) == 0u, x >> (count & 31u), word_lanes<Arch>(0u));
+  return detail::select((count & ~31u) == 0u, x >> (count & 31u), word_lanes<Arch>(0u));
 }
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> shift_left(const word_lanes<Arch>& x,
@@ -160,7 +180,7 @@ template <class Arch>
                                                         portable) noexcept {
   const int_lanes<Arch> v = as_signed<Arch>(x);
   return as_words<Arch>(
-      xsimd::select(as_signed<Arch>(count & ~31u) == 0, v >> as_signed<Arch>(count & 31u), v >> 31));
+      detail::select(as_signed<Arch>(count & ~31u) == 0, v >> as_signed<Arch>(count & 31u), v >> 31));
 }
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> shift_right_arith(const word_lanes<Arch>& x,
