@@ -132,6 +132,7 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
   }
   using acc_type = accumulator_t<A, B, MaxK>;
   using sum_type = typename sum_format<A, B, MaxK>::type;
+  using store = typename store_of<Isa>::type;  // compiled for the kernels' instruction set
   const operand_views<A, B> views(ta, tb, a, lda, b, ldb);
   const output_view<C> out{c, ldc, key, first_index, n};
   if constexpr (int16_plan<A, B>::usable) {
@@ -149,9 +150,10 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
     gemm_job<kernel, acc_type> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, layout_a, A, std::int16_t>};
     job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, layout_b, B, std::int16_t>};
-    job.store_tile = {&out, &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr,
-                                           typename kernel::out_type>};
-    job.store_acc = {&out, &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, acc_type>};
+    job.store_tile = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
+                                                     typename kernel::out_type>};
+    job.store_acc = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
+                                                    acc_type>};
     job.parts_a = layout_a::parts;
     job.parts_b = layout_b::parts;
     job.shift_a[0] = layout_a::shift(0);
@@ -168,8 +170,8 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
     gemm_job<kernel, std::int64_t> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, int64_layout<A>, A, std::int64_t>};
     job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, int64_layout<B>, B, std::int64_t>};
-    job.store_tile = {&out,
-                      &store_rounded<C, Round, sum_type, kernel::mr, kernel::nr, std::int64_t>};
+    job.store_tile = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
+                                                     std::int64_t>};
     job.store_acc = job.store_tile;
     job.kc = int64_kc;
     job.mc = int64_mc;
@@ -190,7 +192,7 @@ void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
   gemm_job<kernel, float> job;
   job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, float_layout, float, float>};
   job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, float_layout, float, float>};
-  job.store_tile = {&out, &store_float<kernel::nr>};
+  job.store_tile = {&out, &store_of<Isa>::type::template copy<kernel::nr>};
   job.store_acc = job.store_tile;
   job.kc = float_kc;
   job.mc = float_mc;

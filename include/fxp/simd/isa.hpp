@@ -8,9 +8,9 @@
 /// processor (`fxp::simd::dispatches` is false). A build that guarantees none, which is
 /// what the compiler's default flags give on x86-64, carries the AVX-512 and AVX2 kernels
 /// too (compiled inside target regions; fxp never adds a flag to the build) and picks the
-/// best this processor runs, once, at the first call: AVX-512 (F, BW and VNNI), else AVX2
-/// with FMA, else the portable C++ loops. Every path gives the same bits for fixed-point
-/// operands; float products round per path (FMA or not).
+/// best this processor runs, once, at the first call: AVX-512 (F, BW, DQ, VL and VNNI),
+/// else AVX2 with FMA, else the portable C++ loops. Every path gives the same bits for
+/// fixed-point operands; float products round per path (FMA or not).
 ///
 /// The environment variable FXP_ISA (`portable`, `avx2` or `avx512`) or force_isa() picks
 /// the path of a dispatching build instead, so one binary can run and compare every path.
@@ -72,6 +72,7 @@ inline constexpr bool dispatches = std::is_same_v<detail::native_isa, detail::po
     case isa::avx512:
 #if defined(FXP_GEMM_HAVE_AVX512)
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma");
 #else
       return false;

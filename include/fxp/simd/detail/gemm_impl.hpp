@@ -4,19 +4,16 @@
 // pointers: packing an operand through its lane layout, and storing finished tiles into C
 // (one rounding per element for fixed point, a copy for float).
 
-#include <algorithm>    // std::clamp
 #include <cstddef>      // std::size_t
-#include <cstdint>      // lanes, sums, counters, INT32_MIN
+#include <cstdint>      // sums, counters
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
-#include "../../core/detail/raw_array.hpp"
 #include "../../core/random.hpp"
-#include "../lanes.hpp"
-#include "../narrow.hpp"
+#include "gemm_kernels.hpp"  // the kernel tags, and the x86 sets compiled in
 #include "gemm_pack.hpp"
-#include "isa_namespace.hpp"
-#include "memory.hpp"
 #include "gemm_round.hpp"
+#include "isa_namespace.hpp"
+#include "target_region.hpp"
 
 namespace fxp::simd::detail {
 FXP_BEGIN_ISA_NAMESPACE
@@ -107,209 +104,62 @@ struct output_view {
   std::size_t n;
 };
 
-/// int32 sums whose rounding into C has a lane form: the rounding is then requantize_lanes
-/// from the 32-bit format of the sums, the very lane code of fxp::requantize (bit-identical
-/// to the core, tested there), a batch of sums at a time.
-template <class C, class Round, class Sum, class T>
-concept lane_rounded_sums =
-    std::is_same_v<T, std::int32_t> && simd_arch<default_arch> && lane_target<C, Round, default_arch>;
+// The store callbacks: the portable set's here, and each x86 set's in its own namespace and
+// target region, like its tile kernels (gemm_kernels.hpp). A stochastic store draws its
+// words from the SIMD Philox engine (philox.hpp), which runs at the flags' instruction set;
+// in a build whose flags guarantee less than a region's set (one that dispatches), the
+// region's store draws them instead through the core's block function in a plain loop,
+// which the compiler vectorizes for the region: the same words, 1.7x faster on AVX-512
+// than the engine's SSE2 lanes.
+inline constexpr bool words_by_block_loop = false;
+#include "gemm_store.inl"
 
-/// int64 sums (16-bit operands, long reductions) rounded by a right shift into a format that
-/// int32 lanes hold: the lane rounding of requantize_lanes from the parts of each sum.
-template <class C, class Round, class Sum, class T>
-concept lane_rounded_wide_sums =
-    std::is_same_v<T, std::int64_t> && simd_arch<default_arch> &&
-    lane_target<C, Round, default_arch> && (C::width < 32 || C::is_signed) &&
-    Sum::fraction_bits - C::fraction_bits >= 1 && Sum::fraction_bits - C::fraction_bits <= 62;
+FXP_END_ISA_NAMESPACE
+#if defined(FXP_GEMM_HAVE_AVX2)
+FXP_BEGIN_TARGET_REGION(FXP_AVX2_TARGETS)
+namespace avx2 {
+FXP_BEGIN_ISA_NAMESPACE
+inline constexpr bool words_by_block_loop = std::is_same_v<native_isa, portable_isa>;
+#include "gemm_store.inl"
+FXP_END_ISA_NAMESPACE
+}  // namespace avx2
+FXP_END_TARGET_REGION
+#endif
+#if defined(FXP_GEMM_HAVE_AVX512)
+FXP_BEGIN_TARGET_REGION(FXP_AVX512_TARGETS)
+namespace avx512 {
+FXP_BEGIN_ISA_NAMESPACE
+inline constexpr bool words_by_block_loop = std::is_same_v<native_isa, portable_isa>;
+#include "gemm_store.inl"
+FXP_END_ISA_NAMESPACE
+}  // namespace avx512
+FXP_END_TARGET_REGION
+#endif
+FXP_BEGIN_ISA_NAMESPACE
 
-/// One batch of int32 sums rounded into C: the sums are raw values of a 32-bit format with
-/// Sum's fractional bits, so this is requantize_lanes itself.
-template <class C, class Round, class Sum>
-[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(
-    const std::int32_t* sums, const word_lanes<default_arch>& word) {
-  using sum32 = fixed<32 - Sum::fraction_bits, Sum::fraction_bits>;
-  const auto raw = word_lanes<default_arch>::load_unaligned(reinterpret_cast<const std::uint32_t*>(sums));
-  return requantize_lanes<C, Round, sum32, default_arch>(raw, word);
-}
-
-/// The deterministic policies whose rounding of v / 2^s is floor((v + bias) / 2^s) for a
-/// bias that depends on v alone (below): one add before the shift.
-template <class Round>
-inline constexpr bool biased_floor_rounding =
-    std::is_same_v<Round, fxp::truncate> || std::is_same_v<Round, fxp::nearest> ||
-    std::is_same_v<Round, fxp::nearest_even> || std::is_same_v<Round, fxp::toward_zero>;
-
-/// The bias of biased_floor_rounding. With v = f 2^s + r, 0 <= r < 2^s, floor((v + b) / 2^s)
-/// is f + 1 exactly when r + b >= 2^s (b < 2^s): truncate b = 0 never; nearest (ties up)
-/// b = 2^(s-1) when r >= 2^(s-1); toward_zero b = 2^s - 1 when v < 0 and r > 0;
-/// nearest_even b = 2^(s-1) - 1 + (f & 1) when r > 2^(s-1), or r = 2^(s-1) and f is odd.
-template <class Round, int Shift>
-[[nodiscard]] constexpr std::int64_t rounding_bias(std::int64_t v) noexcept {
-  constexpr std::int64_t half = std::int64_t{1} << (Shift - 1);
-  if constexpr (std::is_same_v<Round, fxp::nearest>) {
-    return half;
-  } else if constexpr (std::is_same_v<Round, fxp::nearest_even>) {
-    return half - 1 + ((v >> Shift) & 1);
-  } else if constexpr (std::is_same_v<Round, fxp::toward_zero>) {
-    return v < 0 ? 2 * half - 1 : 0;
-  } else {
-    return 0;
-  }
-}
-
-/// One batch of int64 sums rounded into C, in 64-bit scalar code (loops compilers
-/// vectorize), then C's overflow policy on 32-bit lanes as in requantize_lanes: the rounded
-/// value modulo 2^32, its sign, and whether it leaves the int32 range (an overflow for every
-/// C these lanes serve; wrap still gets the right low bits).
-/// A biased_floor_rounding policy rounds in 64 bits (|v| <= 2^61 and bias < 2^62, so
-/// v + bias cannot overflow). The others, stochastic among them, take each sum apart into
-/// floor(v / 2^s), the top 32 discarded bits and a sticky bit, and round on 32-bit lanes as
-/// requantize_lanes does.
-template <class C, class Round, class Sum>
-[[nodiscard, gnu::always_inline]] inline narrowed_lanes<default_arch> round_batch(
-    const std::int64_t* sums, const word_lanes<default_arch>& word) {
-  using arch = default_arch;
-  using words_t = word_lanes<arch>;
-  using mask = mask_lanes<arch>;
-  constexpr int shift = Sum::fraction_bits - C::fraction_bits;
-  constexpr std::size_t lanes = lane_count<arch>;
-  using overflow_policy = typename C::overflow_policy;
-  constexpr bool biased = biased_floor_rounding<Round> && Sum::width <= 62;
-  const auto rounded = [](std::int64_t v) {
-    return (v + rounding_bias<Round, shift>(v)) >> shift;
-  };
-  if constexpr (biased && ordered_overflow<overflow_policy, C, arch> &&
-                (C::width < 32 || !overflow_lanes<overflow_policy>::throws)) {
-    // Clamped into int32, a value is exact or beyond C's bound on its own side, which is
-    // all that saturation, or a check of a format narrower than 32 bits, needs.
-    alignas(64) std::uint32_t clamped[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) {
-      clamped[l] = static_cast<std::uint32_t>(static_cast<std::int32_t>(
-          std::clamp<std::int64_t>(rounded(sums[l]), INT32_MIN, INT32_MAX)));
-    }
-    return fit_ordered<C, arch>(words_t::load_aligned(clamped), native{});
-  } else if constexpr (biased) {
-    alignas(64) std::uint32_t low[lanes], negative[lanes], wide[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) {
-      const std::int64_t q = rounded(sums[l]);
-      low[l] = static_cast<std::uint32_t>(q);
-      negative[l] = q < 0 ? ~0u : 0u;
-      wide[l] = q < INT32_MIN || q > INT32_MAX ? ~0u : 0u;
-    }
-    return fit<C, false, arch>(words_t::load_aligned(low), mask(true),
-                               words_t::load_aligned(wide) != 0u,
-                               words_t::load_aligned(negative) != 0u, mask(false), native{});
-  }
-  alignas(64) std::uint32_t floor[lanes], fraction[lanes], sticky[lanes], negative[lanes],
-      wide[lanes];
-  for (std::size_t l = 0; l < lanes; ++l) {
-    const std::int64_t v = sums[l];
-    const std::int64_t f = v >> shift;
-    const std::uint64_t low = static_cast<std::uint64_t>(v) << (64 - shift);
-    floor[l] = static_cast<std::uint32_t>(f);
-    fraction[l] = static_cast<std::uint32_t>(low >> 32);
-    sticky[l] = static_cast<std::uint32_t>(low) != 0 ? ~0u : 0u;
-    negative[l] = v < 0 ? ~0u : 0u;
-    wide[l] = f < INT32_MIN || f > INT32_MAX ? ~0u : 0u;
-  }
-  const words_t fl = words_t::load_aligned(floor);
-  const mask is_negative = words_t::load_aligned(negative) != 0u;
-  const discarded_lanes<arch> d(is_negative, (fl & 1u) != 0u, words_t::load_aligned(fraction),
-                                words_t::load_aligned(sticky) != 0u);
-  const words_t q = increment_where<arch>(fl, round_up<Round, arch, native>(d, word), native{});
-  return fit<C, false, arch>(q, mask(true), words_t::load_aligned(wide) != 0u, is_negative,
-                             mask(false), native{});
-}
-
-/// Rounds sums[0 .. cols) into dst a batch at a time, as far as whole batches go; a batch
-/// with an element the core would throw on goes to `scalar` (which throws as the core
-/// does). Returns the number of elements done.
-template <class C, class Round, class Sum, class T, class Scalar>
-[[gnu::always_inline]] inline std::size_t round_lanes(const T* sums, const std::uint32_t* words,
-                                                      C* dst, std::size_t cols,
-                                                      const Scalar& scalar) {
-  using words_t = word_lanes<default_arch>;
-  constexpr std::size_t lanes = lane_count<default_arch>;
-  std::size_t j = 0;
-  for (; j + lanes <= cols; j += lanes) {
-    const words_t word = words != nullptr ? words_t::load_unaligned(words + j) : words_t(0u);
-    const narrowed_lanes<default_arch> q = round_batch<C, Round, Sum>(sums + j, word);
-    if (xsimd::any(q.fallback)) {
-      scalar(j, j + lanes);
-      continue;
-    }
-    store_lanes<default_arch>(fxp::detail::raw_pointer(dst + j), q.raw, native{});
-  }
-  return j;
-}
-
-/// dst[0 .. count) = the exact sums[0 .. count) (raw values of Sum, held in T) rounded into
-/// C by Round and C's overflow policy; words[j] is element j's random word (null for a
-/// deterministic policy). Whole batches on lanes where the formats allow, the rest (and a
-/// batch holding an element that throws) one by one.
-template <class C, class Round, class Sum, class T>
-[[gnu::always_inline]] inline void round_row(const T* sums, const std::uint32_t* words, C* dst,
-                                             std::size_t count) {
-  using rounding = sum_rounding<C, Round, Sum, T>;
-  const auto scalar = [&](std::size_t begin, std::size_t end) {
-    for (std::size_t j = begin; j < end; ++j) {
-      dst[j] = C::from_raw(rounding::apply(sums[j], words != nullptr ? words[j] : 0));
-    }
-  };
-  std::size_t j = 0;
-  if constexpr (lane_rounded_sums<C, Round, Sum, T> || lane_rounded_wide_sums<C, Round, Sum, T>) {
-    j = round_lanes<C, Round, Sum>(sums, words, dst, count, scalar);
-  }
-  scalar(j, count);
-}
-
-/// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
-/// held in T) rounded into C by Round and C's overflow policy.
-template <class C, class Round, class Sum, std::size_t MR, std::size_t NR, class T>
-void store_rounded(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
-                   std::size_t cols, const T* tile) {
-  using rounding = sum_rounding<C, Round, Sum, T>;
-  const auto& out = *static_cast<const output_view<C>*>(context);
-  // A random policy: the Philox blocks of every row of the tile in one batch.
-  constexpr std::size_t max_blocks = MR * (NR / philox::words_per_block + 1);
-  [[maybe_unused]] std::uint64_t ids[rounding::needs_word ? max_blocks : 1] = {};
-  [[maybe_unused]] std::uint32_t words[rounding::needs_word ? 4 * max_blocks : 1];
-  if constexpr (rounding::needs_word) {
-    std::size_t count = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
-      for (std::uint64_t b = first / philox::words_per_block;
-           b <= (first + cols - 1) / philox::words_per_block; ++b) {
-        ids[count++] = b;
-      }
-    }
-    philox_blocks(out.key, ids, count, words);
-  }
-  std::size_t row_block = 0;  // the first block of row r in `words`
-  for (std::size_t r = 0; r < rows; ++r) {
-    C* dst = out.c + (i0 + r) * out.ldc + j0;
-    const T* sums = tile + r * NR;
-    const std::uint32_t* row_words = nullptr;
-    if constexpr (rounding::needs_word) {
-      const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
-      row_words = words + row_block * philox::words_per_block + first % philox::words_per_block;
-      row_block += static_cast<std::size_t>((first + cols - 1) / philox::words_per_block -
-                                            first / philox::words_per_block + 1);
-    }
-    round_row<C, Round, Sum>(sums, row_words, dst, cols);
-  }
-}
-
-/// The driver's store callback for float: a copy.
-template <std::size_t NR>
-void store_float(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
-                 std::size_t cols, const float* tile) {
-  const auto& out = *static_cast<const output_view<float>*>(context);
-  for (std::size_t r = 0; r < rows; ++r) {
-    float* dst = out.c + (i0 + r) * out.ldc + j0;
-    for (std::size_t j = 0; j < cols; ++j) dst[j] = tile[r * NR + j];
-  }
-}
+/// The store callbacks compiled for the kernels of tag Isa (gemm_kernels.hpp).
+template <class Isa>
+struct store_of {
+  using type = gemm_store;
+};
+#if defined(FXP_GEMM_HAVE_AVX2)
+template <>
+struct store_of<avx2_isa> {
+  using type = avx2::gemm_store;
+};
+#endif
+#if defined(FXP_GEMM_HAVE_AVX2_VNNI)
+template <>
+struct store_of<avx2_vnni_isa> {
+  using type = avx2::gemm_store;
+};
+#endif
+#if defined(FXP_GEMM_HAVE_AVX512)
+template <>
+struct store_of<avx512_isa> {
+  using type = avx512::gemm_store;
+};
+#endif
 
 // Cache blocking. Integer kernels: a kc x nr micro-panel of B (16-32 KiB of int16) stays in
 // L1 and an mc x kc block of A in L2. Float: kc x nr floats (16-32 KiB) in L1.
