@@ -320,6 +320,111 @@ TEST_CASE("gemm with int32 accumulators (MaxK = 4096): fixed<1,7> x ufixed<0,8>"
   check_formats<A, B, fxp::fixed<5, 7>, 4096>(10);
 }
 
+namespace {
+// Rounding policies a user might write; the GEMM's rounding must need nothing added for them.
+struct half_down {  // nearest, ties toward minus infinity: a threshold rule
+  static constexpr const char* name = "half_down";
+  template <class D>
+  static constexpr auto round_up(const D& d) noexcept {
+    return d.above_half();
+  }
+};
+struct half_away {  // nearest, ties away from zero: a threshold that depends on the sign
+  static constexpr const char* name = "half_away";
+  template <class D>
+  static constexpr auto round_up(const D& d) noexcept {
+    return d.above_half() || (d.tie() && !d.negative());
+  }
+};
+struct ceiling {  // toward plus infinity
+  static constexpr const char* name = "ceiling";
+  template <class D>
+  static constexpr auto round_up(const D& d) noexcept {
+    return !d.exact();
+  }
+};
+struct past_quarter {  // up from a quarter: no threshold of the four classes
+  static constexpr const char* name = "past_quarter";
+  template <class D>
+  static constexpr auto round_up(const D& d) noexcept {
+    return d.fraction32() >= 0x40000000u;
+  }
+};
+struct odd_up {  // up when floor is odd, exact or not: not a rule on the discarded part
+  static constexpr const char* name = "odd_up";
+  template <class D>
+  static constexpr auto round_up(const D& d) noexcept {
+    return d.odd();
+  }
+};
+struct clamp_policy {  // saturation under another name
+  static constexpr const char* name = "clamp_policy";
+  template <class F>
+  static constexpr typename F::raw_type on_overflow(bool negative, std::uint64_t) noexcept {
+    return negative ? F::raw_min : F::raw_max;
+  }
+};
+struct zero_on_overflow {  // no clamp: what the select form is for
+  static constexpr const char* name = "zero_on_overflow";
+  template <class F>
+  static constexpr typename F::raw_type on_overflow(bool, std::uint64_t) noexcept {
+    return 0;
+  }
+};
+}  // namespace
+
+TEST_CASE("gemm rounds by user policies, as a bias where the policy is a threshold rule",
+          "[gemm]") {
+  // The bias each policy is found to be, asked of the policy itself (shift 4: 2^4 = 16).
+  using d::rounding_bias;
+  STATIC_REQUIRE(rounding_bias<fxp::truncate, 4>::exists);
+  STATIC_REQUIRE(rounding_bias<fxp::nearest, 4>::b00 == 8);
+  STATIC_REQUIRE(rounding_bias<fxp::nearest_even, 4>::b00 == 7);
+  STATIC_REQUIRE(rounding_bias<fxp::nearest_even, 4>::b01 == 8);
+  STATIC_REQUIRE(rounding_bias<fxp::toward_zero, 4>::b00 == 0);
+  STATIC_REQUIRE(rounding_bias<fxp::toward_zero, 4>::b10 == 15);
+  STATIC_REQUIRE(rounding_bias<half_down, 4>::b00 == 7);
+  STATIC_REQUIRE(rounding_bias<half_away, 4>::b00 == 8);
+  STATIC_REQUIRE(rounding_bias<half_away, 4>::b10 == 7);
+  STATIC_REQUIRE(rounding_bias<ceiling, 4>::b11 == 15);
+  STATIC_REQUIRE(rounding_bias<odd_up, 4>::exists);  // a threshold per parity: 0 or always
+  STATIC_REQUIRE(rounding_bias<odd_up, 4>::b01 == 16);
+  STATIC_REQUIRE(!rounding_bias<past_quarter, 4>::exists);
+  STATIC_REQUIRE(!rounding_bias<fxp::stochastic, 4>::exists);
+  STATIC_REQUIRE(d::overflow_clamps<fxp::saturate, fxp::fixed<4, 4>>);
+  STATIC_REQUIRE(d::overflow_clamps<clamp_policy, fxp::ufixed<4, 4>>);
+  STATIC_REQUIRE(!d::overflow_clamps<zero_on_overflow, fxp::fixed<4, 4>>);
+  STATIC_REQUIRE(!d::overflow_clamps<fxp::wrap, fxp::fixed<4, 4>>);
+  STATIC_REQUIRE(!d::overflow_clamps<fxp::checked, fxp::fixed<4, 4>>);
+
+  std::mt19937_64 rng(21);
+  const fxp::random_key key{21, 2, 2};
+  const auto run = [&]<class A, class B, class C>() {
+    for (const shape& s : {shape{1, 1, 1}, shape{5, 70, 33}, shape{17, 40, 300}}) {
+      const auto a = fxp_test::random_fixed<A>(s.m * s.k, rng);
+      const auto b = fxp_test::random_fixed<B>(s.k * s.n, rng);
+      const auto sums = fxp_test::exact_products(transpose::no, transpose::no, s.m, s.n, s.k, a,
+                                                 s.k, b, s.n);
+      const auto check = [&]<class Out, class Round>() {
+        check_against<Out, Round, fxp::gemm_default_max_k>(transpose::no, transpose::no, s, a,
+                                                           s.k, b, s.n, sums, key);
+      };
+      check.template operator()<C, half_down>();
+      check.template operator()<C, half_away>();
+      check.template operator()<C, ceiling>();
+      check.template operator()<C, past_quarter>();
+      check.template operator()<C, odd_up>();
+      check.template operator()<fxp_test::with_overflow<C, clamp_policy>, half_away>();
+      check.template operator()<fxp_test::with_overflow<C, zero_on_overflow>, fxp::nearest>();
+    }
+  };
+  // int64 sums (8- and 16-bit operands, default MaxK) and int64 operands; narrow outputs
+  // so that some sums overflow.
+  run.template operator()<fxp::fixed<1, 7>, fxp::fixed<1, 7>, fxp::fixed<3, 5>>();
+  run.template operator()<fxp::fixed<4, 12>, fxp::fixed<1, 15>, fxp::fixed<6, 10>>();
+  run.template operator()<fxp::fixed<8, 24>, fxp::fixed<2, 6>, fxp::ufixed<6, 2>>();
+}
+
 TEST_CASE("gemm shifts beyond the fast rounding path go through the core's narrowing",
           "[gemm]") {
   std::mt19937_64 rng(15);
