@@ -294,18 +294,20 @@ class sgd final : public optimizer {
     const random_key ks = make_key(seed, l.index(), is_w ? slot::weight_state : slot::bias_state, t);
     const random_key ku = make_key(seed, l.index(), is_w ? slot::weight_updates : slot::bias_updates, t);
     const random_key kw = make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t);
-    const bool random = rnd == rounding_mode::stochastic;
     // Independent elements, in pieces on the thread pool; each piece counts its own
     // saturations and the counts are added in piece order, so nothing depends on threads.
     const std::size_t pieces = (w.size() + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
     std::vector<std::array<std::uint64_t, 3>> sat(pieces, {0, 0, 0});
-    fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
+    // The loop is instantiated per rounding mode, so that each rounding's rule is a constant
+    // in it rather than a switch per element (the step was 17% of a fixed16 training step).
+    const auto piece = [&]<rounding_mode Mode>(std::size_t first, std::size_t count) {
+      constexpr bool random_words = Mode == rounding_mode::stochastic;
       auto& n = sat[first / fxp::detail::elements_per_task];
       constexpr std::size_t chunk = 256;
       std::array<std::uint32_t, chunk> bs{}, bu{}, bw{};
       for (std::size_t i = first; i < first + count; ++i) {
         const std::size_t lane = (i - first) % chunk;
-        if (random && lane == 0) {
+        if (random_words && lane == 0) {
           const std::size_t len = std::min(chunk, first + count - i);
           simd::detail::fill_words(ks, i, len, bs.data());
           simd::detail::fill_words(ku, i, len, bu.data());
@@ -315,13 +317,23 @@ class sgd final : public optimizer {
         int128 src = gp;
         if (use_state) {
           const int128 exact = ((mu * vr[i]) << (b - fs.frac - hyper_frac)) + (gp << (b - a));
-          vr[i] = detail::saturate(detail::round_shift(exact, b - fs.frac, rnd, bs[lane]), fs, n[0]);
+          vr[i] = detail::saturate(detail::round_shift(exact, b - fs.frac, Mode, bs[lane]), fs, n[0]);
           src = vr[i];
         }
-        const std::int64_t u = detail::saturate(detail::round_shift(rate * src, src_frac + hyper_frac - fu.frac, rnd, bu[lane]), fu, n[1]);
+        const std::int64_t u = detail::saturate(detail::round_shift(rate * src, src_frac + hyper_frac - fu.frac, Mode, bu[lane]), fu, n[1]);
         const int128 diff = (int128{w[i]} << (c - fw.frac)) - (int128{u} << (c - fu.frac));
-        w_new[i] = detail::saturate(detail::round_shift(diff, c - fw.frac, rnd, bw[lane]), fw, n[2]);
+        w_new[i] = detail::saturate(detail::round_shift(diff, c - fw.frac, Mode, bw[lane]), fw, n[2]);
       }
+    };
+    fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
+      switch (rnd) {
+        case rounding_mode::truncate: return piece.template operator()<rounding_mode::truncate>(first, count);
+        case rounding_mode::toward_zero: return piece.template operator()<rounding_mode::toward_zero>(first, count);
+        case rounding_mode::nearest: return piece.template operator()<rounding_mode::nearest>(first, count);
+        case rounding_mode::nearest_even: return piece.template operator()<rounding_mode::nearest_even>(first, count);
+        case rounding_mode::stochastic: break;
+      }
+      return piece.template operator()<rounding_mode::stochastic>(first, count);
     });
     auto& counts = l.saturations();
     for (const auto& n : sat) {

@@ -52,8 +52,15 @@ void im2col(const conv2d_shape& s, const T* image, T* cols, std::size_t ld) {
           }
           const T* in = plane + (iy - s.pad_height) * s.in_width;
           for (std::size_t ox = 0; ox < x.first; ++ox) out[ox] = T{};
-          for (std::size_t ox = x.first; ox < x.last; ++ox) {
-            out[ox] = in[ox * s.stride_width + kj - s.pad_width];
+          if (s.stride_width == 1) {
+            // A contiguous run (the common case), written so that it vectorizes: with the
+            // stride unknown the copy was a strided gather, 12% of a training step.
+            const T* src = in + (x.first + kj - s.pad_width);
+            for (std::size_t ox = x.first; ox < x.last; ++ox) out[ox] = src[ox - x.first];
+          } else {
+            for (std::size_t ox = x.first; ox < x.last; ++ox) {
+              out[ox] = in[ox * s.stride_width + kj - s.pad_width];
+            }
           }
           for (std::size_t ox = x.last; ox < ow; ++ox) out[ox] = T{};
         }
@@ -82,8 +89,13 @@ void col2im_sum(const conv2d_shape& s, const T* cols, std::size_t ld, Sum* sums,
           const std::size_t iy = oy * s.stride_height + ki;
           if (iy < s.pad_height || iy >= s.in_height + s.pad_height) continue;
           Sum* out = plane + (iy - s.pad_height) * s.in_width;
-          for (std::size_t ox = x.first; ox < x.last; ++ox) {
-            out[ox * s.stride_width + kj - s.pad_width] += value(in[ox]);
+          if (s.stride_width == 1) {
+            Sum* dst = out + (x.first + kj - s.pad_width);
+            for (std::size_t ox = x.first; ox < x.last; ++ox) dst[ox - x.first] += value(in[ox]);
+          } else {
+            for (std::size_t ox = x.first; ox < x.last; ++ox) {
+              out[ox * s.stride_width + kj - s.pad_width] += value(in[ox]);
+            }
           }
         }
       }
