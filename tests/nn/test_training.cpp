@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
+#include <string>
+#include <utility>
 #include <variant>
 
 #include "state_compare.hpp"
@@ -218,6 +222,9 @@ TEST_CASE("Adam: the first step moves each weight by lr against its gradient's s
 
 TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
   __extension__ using wide = __int128;
+  // s16.10 gradients keep every intermediate within 62 bits (the step's int64 path);
+  // s32.4 ones make g' = g * 2^32 + wd w need up to 64 (its int128 path).
+  for (const auto& [grads, grad_frac] : {std::pair{"s16.10", 10}, std::pair{"s32.4", 4}})
   for (auto r : {fxp::rounding_mode::nearest, fxp::rounding_mode::truncate}) {
     nn::sequential m;
     auto& d = m.add<nn::dense>("fc", 4, 1);
@@ -227,14 +234,16 @@ TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
       return p;
     }());
     nn::layer_precision p;
-    p.apply_fields("weights=s16.12 biases=s16.12 acts=s16.8 grads=s16.10 state=s16.11 updates=s16.16");
+    p.apply_fields(std::string("weights=s16.12 biases=s16.12 acts=s16.8 grads=") + grads +
+                   " state=s16.11 updates=s16.16");
     p.rounding = r;
     d.set_precision(p, m.mode());
     m.set_mode(nn::training_mode::fixed);
-    const std::int64_t g_raw[4] = {37, -1000, 5, 0};
+    // With 32-bit gradients, one at the format's top: g' = g 2^32 + wd w then leaves int64.
+    const std::int64_t g_raw[4] = {37, -1000, 5, grad_frac == 4 ? 2147483647 : 0};
     const std::int64_t w_raw[4] = {1234, -4000, 77, 32767};
-    d.weights().qgrad = fxp::qtensor(fxp::shape{1, 4}, fxp::dynamic_format::parse("s16.10"));
-    d.biases().qgrad = fxp::qtensor(fxp::shape{1}, fxp::dynamic_format::parse("s16.10"));
+    d.weights().qgrad = fxp::qtensor(fxp::shape{1, 4}, fxp::dynamic_format::parse(grads));
+    d.biases().qgrad = fxp::qtensor(fxp::shape{1}, fxp::dynamic_format::parse(grads));
     for (std::size_t i = 0; i < 4; ++i) {
       d.weights().qgrad.set_raw(i, g_raw[i]);
       d.weights().qvalue.set_raw(i, w_raw[i]);
@@ -254,22 +263,48 @@ TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
     const auto clamp16 = [](wide v) { return std::min<wide>(std::max<wide>(v, -32768), 32767); };
     wide v[4], w[4];
     for (std::size_t i = 0; i < 4; ++i) {
-      const wide gp = (wide{g_raw[i]} << 26) + q24(wd) * w_raw[i];  // frac 36
+      const wide gp = (wide{g_raw[i]} << (36 - grad_frac)) + q24(wd) * w_raw[i];  // frac 36
       v[i] = clamp16(rnd(gp, 36 - 11));                              // frac 11 (v was 0)
       const wide u = clamp16(rnd(q24(lr) * v[i], 24 + 11 - 16));     // frac 16
       w[i] = clamp16(rnd((wide{w_raw[i]} << 4) - u, 4));             // frac 12
-      INFO("element " << i << " rounding " << fxp::to_string(r));
+      INFO("element " << i << " rounding " << fxp::to_string(r) << " gradients " << grads);
       CHECK(d.weights().qvalue.raw(i) == static_cast<std::int64_t>(w[i]));
     }
     // A second step with the same gradient uses the stored velocity: mu v (frac 35) + g'.
     opt.step(m, 1);
     for (std::size_t i = 0; i < 4; ++i) {
-      const wide gp = (wide{g_raw[i]} << 26) + q24(wd) * w[i];
+      const wide gp = (wide{g_raw[i]} << (36 - grad_frac)) + q24(wd) * w[i];
       const wide v2 = clamp16(rnd(((q24(mu) * v[i]) << 1) + gp, 36 - 11));
       const wide u = clamp16(rnd(q24(lr) * v2, 24 + 11 - 16));
       const wide w2 = clamp16(rnd((w[i] << 4) - u, 4));
       INFO("step 2, element " << i << " rounding " << fxp::to_string(r));
       CHECK(d.weights().qvalue.raw(i) == static_cast<std::int64_t>(w2));
+    }
+  }
+}
+
+TEST_CASE("the optimizers' 64-bit rounding equals the 128-bit one within its bounds") {
+  // round_shift64 serves the fixed-point SGD step when the formats bound every value below
+  // 2^62 and every shift to 62: it must give round_shift's bits there, for every mode.
+  __extension__ using wide = __int128;
+  std::mt19937_64 rng(64);
+  for (const auto mode : {fxp::rounding_mode::truncate, fxp::rounding_mode::toward_zero,
+                          fxp::rounding_mode::nearest, fxp::rounding_mode::nearest_even,
+                          fxp::rounding_mode::stochastic}) {
+    for (int shift = -8; shift <= 62; ++shift) {
+      for (int k = 0; k < 400; ++k) {
+        // Magnitudes of every size up to the bound (smaller below a left shift), with
+        // exact ties and exact multiples among them.
+        const int top = shift < 0 ? 61 + shift : 61;
+        const int bits = static_cast<int>(rng() % static_cast<std::uint64_t>(top + 1));
+        std::int64_t v = static_cast<std::int64_t>(rng() >> (64 - std::max(bits, 1)));
+        if (shift > 0 && k % 7 == 0) v = (v >> shift << shift) + (k % 14 == 0 ? std::int64_t{1} << (shift - 1) : 0);
+        if (rng() & 1) v = -v;
+        const auto word = static_cast<std::uint32_t>(rng());
+        INFO("v " << v << " shift " << shift << " mode " << fxp::to_string(mode));
+        REQUIRE(static_cast<wide>(nn::detail::round_shift64(v, shift, mode, word)) ==
+                nn::detail::round_shift(wide{v}, shift, mode, word));
+      }
     }
   }
 }

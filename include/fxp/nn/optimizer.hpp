@@ -23,6 +23,7 @@
 #include <numbers>    // std::numbers::pi
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // names
+#include <type_traits>  // std::is_same_v choosing the working integer
 #include <variant>    // state tensors
 #include <vector>     // raw arrays
 
@@ -298,10 +299,39 @@ class sgd final : public optimizer {
     // saturations and the counts are added in piece order, so nothing depends on threads.
     const std::size_t pieces = (w.size() + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
     std::vector<std::array<std::uint64_t, 3>> sat(pieces, {0, 0, 0});
+    // The same exact arithmetic in int64 wherever every intermediate fits 62 bits, which
+    // the formats bound (16-bit formats and the usual hyperparameters always do): about half
+    // the work of int128 per element.
+    const auto magnitude_bits = [](int128 x) {
+      int n = 0;
+      for (auto m = static_cast<detail::uint128>(x < 0 ? -x : x); m != 0; m >>= 1) ++n;
+      return n;
+    };
+    const int gp_bits = 1 + std::max(fg.bits + (a - fg.frac),
+                                     magnitude_bits(wd) + fw.bits + (a - fw.frac - hyper_frac));
+    const int state_bits =
+        1 + std::max(magnitude_bits(mu) + fs.bits + (b - fs.frac - hyper_frac), gp_bits + (b - a));
+    const int update_shift = src_frac + hyper_frac - fu.frac;
+    const int update_bits = magnitude_bits(rate) + (use_state ? fs.bits : gp_bits) +
+                            (update_shift < 0 ? -update_shift : 0);
+    const int diff_bits = 1 + std::max(fw.bits + (c - fw.frac), fu.bits + (c - fu.frac));
+    const bool in_int64 = std::max({gp_bits, use_state ? state_bits : 0, update_bits, diff_bits}) <= 62 &&
+                          b - fs.frac <= 62 && update_shift <= 62 && c - fw.frac <= 62;
     // The loop is instantiated per rounding mode, so that each rounding's rule is a constant
-    // in it rather than a switch per element (the step was 17% of a fixed16 training step).
-    const auto piece = [&]<rounding_mode Mode>(std::size_t first, std::size_t count) {
+    // in it rather than a switch per element (the step was 17% of a fixed16 training step),
+    // and per working integer.
+    const auto piece = [&]<rounding_mode Mode, class Wide>(std::size_t first, std::size_t count) {
       constexpr bool random_words = Mode == rounding_mode::stochastic;
+      const auto round_shift = [](Wide x, int shift, std::uint32_t word) {
+        if constexpr (std::is_same_v<Wide, std::int64_t>) {
+          return detail::round_shift64(x, shift, Mode, word);
+        } else {
+          return detail::round_shift(x, shift, Mode, word);
+        }
+      };
+      const auto wd_w = static_cast<Wide>(wd);
+      const auto mu_w = static_cast<Wide>(mu);
+      const auto rate_w = static_cast<Wide>(rate);
       auto& n = sat[first / fxp::detail::elements_per_task];
       constexpr std::size_t chunk = 256;
       std::array<std::uint32_t, chunk> bs{}, bu{}, bw{};
@@ -313,27 +343,34 @@ class sgd final : public optimizer {
           simd::detail::fill_words(ku, i, len, bu.data());
           simd::detail::fill_words(kw, i, len, bw.data());
         }
-        const int128 gp = (int128{g[i]} << (a - fg.frac)) + ((wd * w[i]) << (a - fw.frac - hyper_frac));
-        int128 src = gp;
+        const Wide gp = (Wide{g[i]} << (a - fg.frac)) + ((wd_w * w[i]) << (a - fw.frac - hyper_frac));
+        Wide src = gp;
         if (use_state) {
-          const int128 exact = ((mu * vr[i]) << (b - fs.frac - hyper_frac)) + (gp << (b - a));
-          vr[i] = detail::saturate(detail::round_shift(exact, b - fs.frac, Mode, bs[lane]), fs, n[0]);
+          const Wide exact = ((mu_w * vr[i]) << (b - fs.frac - hyper_frac)) + (gp << (b - a));
+          vr[i] = detail::saturate(round_shift(exact, b - fs.frac, bs[lane]), fs, n[0]);
           src = vr[i];
         }
-        const std::int64_t u = detail::saturate(detail::round_shift(rate * src, src_frac + hyper_frac - fu.frac, Mode, bu[lane]), fu, n[1]);
-        const int128 diff = (int128{w[i]} << (c - fw.frac)) - (int128{u} << (c - fu.frac));
-        w_new[i] = detail::saturate(detail::round_shift(diff, c - fw.frac, Mode, bw[lane]), fw, n[2]);
+        const std::int64_t u = detail::saturate(round_shift(rate_w * src, update_shift, bu[lane]), fu, n[1]);
+        const Wide diff = (Wide{w[i]} << (c - fw.frac)) - (Wide{u} << (c - fu.frac));
+        w_new[i] = detail::saturate(round_shift(diff, c - fw.frac, bw[lane]), fw, n[2]);
+      }
+    };
+    const auto piece_in = [&]<rounding_mode Mode>(std::size_t first, std::size_t count) {
+      if (in_int64) {
+        piece.template operator()<Mode, std::int64_t>(first, count);
+      } else {
+        piece.template operator()<Mode, int128>(first, count);
       }
     };
     fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
       switch (rnd) {
-        case rounding_mode::truncate: return piece.template operator()<rounding_mode::truncate>(first, count);
-        case rounding_mode::toward_zero: return piece.template operator()<rounding_mode::toward_zero>(first, count);
-        case rounding_mode::nearest: return piece.template operator()<rounding_mode::nearest>(first, count);
-        case rounding_mode::nearest_even: return piece.template operator()<rounding_mode::nearest_even>(first, count);
+        case rounding_mode::truncate: return piece_in.template operator()<rounding_mode::truncate>(first, count);
+        case rounding_mode::toward_zero: return piece_in.template operator()<rounding_mode::toward_zero>(first, count);
+        case rounding_mode::nearest: return piece_in.template operator()<rounding_mode::nearest>(first, count);
+        case rounding_mode::nearest_even: return piece_in.template operator()<rounding_mode::nearest_even>(first, count);
         case rounding_mode::stochastic: break;
       }
-      return piece.template operator()<rounding_mode::stochastic>(first, count);
+      return piece_in.template operator()<rounding_mode::stochastic>(first, count);
     });
     auto& counts = l.saturations();
     for (const auto& n : sat) {

@@ -67,6 +67,18 @@ __extension__ using uint128 = unsigned __int128;
   return q + (round_up(mode, v < 0, (q & 1) != 0, fraction, sticky, word) ? 1 : 0);
 }
 
+/// round_shift in 64-bit arithmetic, for a caller that has bounded its values and shifts:
+/// |v| < 2^62, shift <= 62, and v * 2^-shift within int64 when shift < 0. The same result
+/// as round_shift for those, at about half the work per element.
+[[nodiscard]] __attribute__((always_inline)) inline std::int64_t round_shift64(
+    std::int64_t v, int shift, rounding_mode mode, std::uint32_t word = 0) noexcept {
+  if (shift <= 0) return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << -shift);
+  const std::int64_t q = v >> shift;  // floor: arithmetic shift
+  const std::uint64_t rem = static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << shift) - 1);
+  const std::uint64_t fraction = rem << (64 - shift);  // shift <= 62: nothing below it
+  return q + (round_up(mode, v < 0, (q & 1) != 0, fraction, false, word) ? 1 : 0);
+}
+
 /// num / den (den > 0) rounded to an integer by `mode`.
 [[nodiscard]] inline int128 round_ratio(int128 num, int128 den, rounding_mode mode,
                                         std::uint32_t word = 0) {
