@@ -69,8 +69,8 @@ template <class Round>
     int cls;
   };
   constexpr probe probes[] = {
-      {0, false, 0},        {0, true, 1},        {1, false, 1},       {std::uint64_t{1} << 32, false, 1},
-      {half - 1, true, 1},  {half, false, 2},    {half, true, 3},     {half + 1, false, 3},
+      {0, false, 0},      {0, true, 1},     {1, false, 1},   {std::uint64_t{1} << 32, false, 1},
+      {half - 1, true, 1}, {half, false, 2}, {half, true, 3}, {half + 1, false, 3},
       {~std::uint64_t{0}, true, 3}};
   int decided[4] = {-1, -1, -1, -1};  // per class: -1 unknown, else 0 or 1
   for (const probe& p : probes) {
@@ -113,9 +113,13 @@ struct rounding_bias {
     constexpr std::int64_t biases[5] = {one, one - 1, half, half - 1, 0};
     return biases[c];
   }
-  static constexpr std::int64_t b00 = exists ? of_class(rounding_threshold<Round>(false, false)) : 0;
-  static constexpr std::int64_t b01 = exists ? of_class(rounding_threshold<Round>(false, true)) : 0;
-  static constexpr std::int64_t b10 = exists ? of_class(rounding_threshold<Round>(true, false)) : 0;
+  /// The bias for (negative, odd) = (0, 0), (0, 1), (1, 0), (1, 1).
+  static constexpr std::int64_t b00 =
+      exists ? of_class(rounding_threshold<Round>(false, false)) : 0;
+  static constexpr std::int64_t b01 =
+      exists ? of_class(rounding_threshold<Round>(false, true)) : 0;
+  static constexpr std::int64_t b10 =
+      exists ? of_class(rounding_threshold<Round>(true, false)) : 0;
   static constexpr std::int64_t b11 = exists ? of_class(rounding_threshold<Round>(true, true)) : 0;
 
   /// b for a value of sign `negative` whose floor has parity `odd`, as adds that the
@@ -230,8 +234,8 @@ struct sum_rounding {
 
   /// C's raw value for the exact sum v (fast path only): the rounded value, or what C's
   /// overflow policy makes of it.
-  [[nodiscard, gnu::always_inline]] static raw_type round_and_fit(Acc v, std::uint32_t word) noexcept(
-      !may_throw) {
+  [[nodiscard, gnu::always_inline]] static raw_type round_and_fit(
+      Acc v, std::uint32_t word) noexcept(!may_throw) {
     bool out;
     bool negative;
     const fast_int q = round(v, word, out, negative);
@@ -263,7 +267,8 @@ struct sum_rounding {
 /// deterministic policy). Plain loops, always inlined: a kernel compiled for an instruction
 /// set (a GEMM's store callback in its target region) vectorizes them for that set.
 /// With a policy that throws (fxp::checked), a row with an element out of range is redone
-/// one element at a time, which stores the elements before the one that throws, as the core would.
+/// one element at a time, which stores the elements before the one that throws, as the
+/// core would.
 template <class C, class Round, class Sum, class T>
 [[gnu::always_inline]] inline void round_row(const T* sums, const std::uint32_t* words, C* dst,
                                              std::size_t count) {
@@ -294,7 +299,8 @@ template <class C, class Round, class Sum, class T>
       for (std::size_t j = 0; j < count; ++j) {
         bool out;
         bool negative;
-        raw[j] = static_cast<typename C::raw_type>(rounding::round(sums[j], word(j), out, negative));
+        raw[j] = static_cast<typename C::raw_type>(
+            rounding::round(sums[j], word(j), out, negative));
       }
     }
   } else {
