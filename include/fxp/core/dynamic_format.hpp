@@ -12,6 +12,7 @@
 #include <stdexcept>    // std::invalid_argument on a bad format or mode
 #include <string>       // messages and names
 #include <string_view>  // parsing
+#include <type_traits>  // std::is_same_v mapping a tag to its mode
 
 #include "detail/bits.hpp"
 #include "fwd.hpp"
@@ -61,6 +62,15 @@ decltype(auto) with_rounding(rounding_mode mode, F&& f) {
   }
   return f.template operator()<fxp::stochastic>();
 }
+
+/// The rounding_mode of a built-in policy tag: with_rounding's inverse.
+template <class Round>
+inline constexpr rounding_mode rounding_mode_of =
+    std::is_same_v<Round, fxp::truncate>       ? rounding_mode::truncate
+    : std::is_same_v<Round, fxp::toward_zero>  ? rounding_mode::toward_zero
+    : std::is_same_v<Round, fxp::nearest>      ? rounding_mode::nearest
+    : std::is_same_v<Round, fxp::nearest_even> ? rounding_mode::nearest_even
+                                               : rounding_mode::stochastic;
 
 /// A fixed-point format chosen at run time: value = raw * 2^-frac, raw a `bits`-bit two's
 /// complement integer (or unsigned). The same formats as fxp::fixed<bits - frac, frac> and

@@ -15,6 +15,7 @@
 /// Each value is rounded once, by the layer's rounding policy, when it is stored.
 
 #include <array>      // per-piece saturation counts
+#include <bit>        // std::bit_width of the hyperparameters
 #include <cmath>      // std::cos, std::sqrt, std::pow, std::ldexp
 #include <algorithm>  // std::min
 #include <cstddef>    // std::size_t
@@ -302,10 +303,9 @@ class sgd final : public optimizer {
     // The same exact arithmetic in int64 wherever every intermediate fits 62 bits, which
     // the formats bound (16-bit formats and the usual hyperparameters always do): about half
     // the work of int128 per element.
+    // (The hyperparameters are in [0, 2^62]: hyper() caps them.)
     const auto magnitude_bits = [](int128 x) {
-      int n = 0;
-      for (auto m = static_cast<detail::uint128>(x < 0 ? -x : x); m != 0; m >>= 1) ++n;
-      return n;
+      return static_cast<int>(std::bit_width(static_cast<std::uint64_t>(x)));
     };
     const int gp_bits = 1 + std::max(fg.bits + (a - fg.frac),
                                      magnitude_bits(wd) + fw.bits + (a - fw.frac - hyper_frac));
@@ -355,22 +355,15 @@ class sgd final : public optimizer {
         w_new[i] = detail::saturate(round_shift(diff, c - fw.frac, bw[lane]), fw, n[2]);
       }
     };
-    const auto piece_in = [&]<rounding_mode Mode>(std::size_t first, std::size_t count) {
-      if (in_int64) {
-        piece.template operator()<Mode, std::int64_t>(first, count);
-      } else {
-        piece.template operator()<Mode, int128>(first, count);
-      }
-    };
     fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
-      switch (rnd) {
-        case rounding_mode::truncate: return piece_in.template operator()<rounding_mode::truncate>(first, count);
-        case rounding_mode::toward_zero: return piece_in.template operator()<rounding_mode::toward_zero>(first, count);
-        case rounding_mode::nearest: return piece_in.template operator()<rounding_mode::nearest>(first, count);
-        case rounding_mode::nearest_even: return piece_in.template operator()<rounding_mode::nearest_even>(first, count);
-        case rounding_mode::stochastic: break;
-      }
-      return piece_in.template operator()<rounding_mode::stochastic>(first, count);
+      with_rounding(rnd, [&]<class Round>() {
+        constexpr rounding_mode mode_tag = rounding_mode_of<Round>;
+        if (in_int64) {
+          piece.template operator()<mode_tag, std::int64_t>(first, count);
+        } else {
+          piece.template operator()<mode_tag, int128>(first, count);
+        }
+      });
     });
     auto& counts = l.saturations();
     for (const auto& n : sat) {

@@ -315,6 +315,19 @@ void fill_words(const random_key& key, std::uint64_t first, std::size_t count,
   }
 }
 
+/// philox_blocks through the core's block function, one block after another. Always
+/// inlined: in a caller compiled for a wider instruction set than the flags' (a GEMM store
+/// in its target region), the compiler vectorizes the loop across blocks for that set.
+[[gnu::always_inline]] inline void philox_blocks_by_core(const random_key& key,
+                                                         const std::uint64_t* ids,
+                                                         std::size_t count,
+                                                         std::uint32_t* out) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    const philox_counter block = philox::block(key.seed, key.stream(), ids[i]);
+    for (std::size_t w = 0; w < philox::words_per_block; ++w) out[4 * i + w] = block[w];
+  }
+}
+
 /// out[4 i + w] = word w of Philox block ids[i] of `key` (= key.word(4 ids[i] + w)) for
 /// i < count: blocks in any order, for a GEMM tile whose rows are far apart.
 template <class Arch = default_arch>
@@ -323,10 +336,7 @@ void philox_blocks(const random_key& key, const std::uint64_t* ids, std::size_t 
   if constexpr (simd_arch<Arch>) {
     philox_words<Arch>(key).blocks(ids, count, out);
   } else {
-    for (std::size_t i = 0; i < count; ++i) {
-      const philox_counter block = philox::block(key.seed, key.stream(), ids[i]);
-      for (std::size_t w = 0; w < 4; ++w) out[4 * i + w] = block[w];
-    }
+    philox_blocks_by_core(key, ids, count, out);
   }
 }
 

