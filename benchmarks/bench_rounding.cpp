@@ -169,6 +169,9 @@ int main(int argc, char** argv) {
     register_format<fxp::fixed<4, 12>>(n);
   }
   benchmark::AddCustomContext("simd_arch", fxp::simd::default_arch::name());
+  // The path of the "simd" rows: the flags' own, or chosen at run time (FXP_ISA picks one).
+  benchmark::AddCustomContext("isa", std::string(fxp::simd::isa_name(fxp::simd::active_isa())) +
+                                         (fxp::simd::dispatches ? " (chosen at run time)" : ""));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

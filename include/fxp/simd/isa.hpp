@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// \file
-/// Which instruction set fxp's GEMM and convolution kernels run.
+/// Which instruction set fxp's kernels run: GEMM, convolution, and the array kernels
+/// (quantize, requantize, dequantize, the random words of stochastic rounding).
 ///
 /// A build whose compiler flags guarantee an instruction set fxp has kernels for (say
 /// -mavx2 -mfma, or -march=native on such a machine) runs those kernels and never asks the
@@ -143,7 +144,8 @@ FXP_END_ISA_NAMESPACE
 }  // namespace detail
 FXP_BEGIN_ISA_NAMESPACE
 
-/// The instruction set whose kernels fxp::gemm and fxp::conv2d run: what the flags
+/// The instruction set whose kernels fxp::gemm, fxp::conv2d and the array kernels run (the
+/// tensor expressions run the flags' own): what the flags
 /// guarantee, or in a dispatching build force_isa's choice, else FXP_ISA's, else best_isa(),
 /// read once at the first call.
 /// \throws std::invalid_argument (dispatching builds) when FXP_ISA names no instruction set

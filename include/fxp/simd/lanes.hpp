@@ -16,6 +16,12 @@
 #include "detail/x86_intrinsics.hpp"
 #include <xsimd/xsimd.hpp>
 
+#include "detail/vector_lanes.hpp"
+
+// Before a loop over the four batches of a chunk: unrolled whatever the compiler's size
+// estimate (g++ keeps a large kernel's quad in memory otherwise, in a target region).
+#define FXP_UNROLL_BATCHES _Pragma("GCC unroll 4")
+
 namespace fxp::simd {
 FXP_BEGIN_ISA_NAMESPACE
 
@@ -32,8 +38,9 @@ struct portable {};
 template <class Ops>
 concept instruction_selection = std::same_as<Ops, native> || std::same_as<Ops, portable>;
 
-/// An xsimd architecture enabled by the compiler flags of this translation unit, with
-/// 32-bit integer lanes in groups of four (every x86 and Arm vector architecture).
+/// An architecture a kernel can run on, with 32-bit integer lanes in groups of four: an
+/// xsimd architecture enabled by the compiler flags of this translation unit (every x86
+/// and Arm vector architecture), or a vector_arch (detail/vector_lanes.hpp).
 template <class Arch>
 concept simd_arch = Arch::supported() && Arch::version() > 0 &&
                     xsimd::batch<std::uint32_t, Arch>::size % 4 == 0;
@@ -51,6 +58,10 @@ using word_lanes = xsimd::batch<std::uint32_t, Arch>;
 /// One truth value per 32-bit lane.
 template <class Arch>
 using mask_lanes = xsimd::batch_bool<std::uint32_t, Arch>;
+
+/// float lanes, for conversions to float.
+template <class Arch>
+using float_lanes = xsimd::batch<float, Arch>;
 
 /// The number of 32-bit lanes of `Arch` (4 for SSE2, 8 for AVX2, 16 for AVX-512).
 template <class Arch>

@@ -150,13 +150,13 @@ template <class Target, class Round, simd_arch Arch, instruction_selection Ops =
                            ordered_overflow<overflow_policy, Target, Arch>;
 
   const words magnitude_bits = bits & 0x7FFFFFFFu;
-  const ints e1 = xsimd::max(detail::as_signed<Arch>(magnitude_bits >> 23), ints(1));
+  const ints e1 = detail::lane_max(detail::as_signed<Arch>(magnitude_bits >> 23), ints(1));
   const words m = (magnitude_bits + 0x00800000u) - detail::as_words<Arch>(e1 << 23);
   const words sign = detail::as_words<Arch>(detail::as_signed<Arch>(bits) >> 31);
   const words v = (m ^ sign) - sign;  // x * 2^F = v * 2^-s, v in two's complement
   // Capped at 64: beyond, v lies wholly below the top 32 fraction bits anyway.
-  ints capped = xsimd::min(ints(shift_base) - e1, ints(64));
-  if constexpr (ordered) capped = xsimd::max(capped, ints(1));
+  ints capped = detail::lane_min(ints(shift_base) - e1, ints(64));
+  if constexpr (ordered) capped = detail::lane_max(capped, ints(1));
   const words s = detail::as_words<Arch>(capped);
 
   // The shifts return 0 (or the sign) for counts of 32 or more, negative counts included,
@@ -291,17 +291,17 @@ template <class To, class Round, class From, simd_arch Arch, instruction_selecti
 template <class From, simd_arch Arch>
   requires fixed_point<From> &&
            (fxp::detail::float_scaling_is_exact(From::width, From::fraction_bits))
-[[nodiscard]] inline xsimd::batch<float, Arch> dequantize_lanes(const word_lanes<Arch>& raw) noexcept {
-  using floats = xsimd::batch<float, Arch>;
+[[nodiscard]] inline float_lanes<Arch> dequantize_lanes(const word_lanes<Arch>& raw) noexcept {
+  using floats = float_lanes<Arch>;
   // The very expression of basic_fixed::operator float: the double scale rounded to float.
   constexpr float scale = static_cast<float>(fxp::detail::pow2(-From::fraction_bits));
   floats value;
   if constexpr (From::is_signed || From::width < 32) {
-    value = xsimd::batch_cast<float>(detail::as_signed<Arch>(raw));
+    value = detail::to_float<Arch>(detail::as_signed<Arch>(raw));
   } else {
     // No unsigned conversion before AVX-512: 2^16 * hi + lo, both exact, rounds once.
-    value = xsimd::batch_cast<float>(detail::as_signed<Arch>(raw >> 16)) * 65536.0f +
-            xsimd::batch_cast<float>(detail::as_signed<Arch>(raw & 0xFFFFu));
+    value = detail::to_float<Arch>(detail::as_signed<Arch>(raw >> 16)) * floats(65536.0f) +
+            detail::to_float<Arch>(detail::as_signed<Arch>(raw & 0xFFFFu));
   }
   return value * scale;
 }

@@ -59,7 +59,7 @@ struct overflow_lanes<saturate> {
     // Bounds beyond int32 cannot be crossed by an int32 lane.
     constexpr auto hi = static_cast<std::int32_t>(std::min<std::int64_t>(Target::raw_max, INT32_MAX));
     constexpr auto lo = static_cast<std::int32_t>(std::max<std::int64_t>(Target::raw_min, INT32_MIN));
-    return detail::as_words<Arch>(xsimd::max(xsimd::min(detail::as_signed<Arch>(q), ints(hi)), ints(lo)));
+    return detail::as_words<Arch>(detail::lane_max(detail::lane_min(detail::as_signed<Arch>(q), ints(hi)), ints(lo)));
   }
 
  private:

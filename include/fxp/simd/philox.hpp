@@ -11,6 +11,7 @@
 #include <cstring>    // std::memcpy of buffered words
 
 #include "../core/random.hpp"
+#include "detail/array_dispatch.hpp"
 #include "detail/isa_namespace.hpp"
 #include "detail/lane_ops.hpp"
 #include "lanes.hpp"
@@ -45,8 +46,11 @@ FXP_BEGIN_ISA_NAMESPACE
 /// first, off the multiply's critical path.
 template <simd_arch Arch, instruction_selection Ops, std::size_t Groups>
 [[nodiscard]] inline std::array<std::array<word_lanes<Arch>, 4>, Groups> philox_rounds(
-    std::array<std::array<word_lanes<Arch>, 4>, Groups> counter,
+    const std::array<std::array<word_lanes<Arch>, 4>, Groups>& start,
     const philox_key_schedule<Arch>& key, std::size_t first_round) noexcept {
+  // Vectors by reference: by value, a 64-byte vector's calling convention depends on the
+  // instruction set of the caller.
+  std::array<std::array<word_lanes<Arch>, 4>, Groups> counter = start;
   for (std::size_t round = first_round; round < 10; ++round) {
     for (auto& c : counter) {
       const auto [hi0, lo0] = mul_hi_lo<Arch>(c[0], fxp::detail::philox_m0, Ops{});
@@ -73,7 +77,7 @@ FXP_BEGIN_ISA_NAMESPACE
 /// \return the four output words of each lane of each group
 template <simd_arch Arch, instruction_selection Ops = native, std::size_t Groups = 1>
 [[nodiscard]] inline std::array<std::array<word_lanes<Arch>, 4>, Groups> philox4x32_10(
-    std::array<std::array<word_lanes<Arch>, 4>, Groups> counter,
+    const std::array<std::array<word_lanes<Arch>, 4>, Groups>& counter,
     const philox_key_schedule<Arch>& key) noexcept {
   return detail::philox_rounds<Arch, Ops, Groups>(counter, key, 0);
 }
@@ -128,9 +132,18 @@ class philox_words {
 
   /// Writes the words of elements 4 * block ... 4 * block + words_per_call - 1 to
   /// out[0 .. words_per_call) (any alignment).
-  // Not inlined: it runs once per tile of 16 chunks, and inlining its ten unrolled rounds
-  // into every kernel would only grow them.
-  [[gnu::noinline]] void generate(std::uint64_t block, std::uint32_t* out) const noexcept {
+  void generate(std::uint64_t block, std::uint32_t* out) const noexcept {
+    if constexpr (detail::is_vector_arch<Arch>) {
+      generate_inline(block, out);  // inlined into the target region of its kernel
+    } else {
+      generate_out_of_line(block, out);
+    }
+  }
+
+  /// Writes the words of elements 4 * block ... 4 * block + words_per_call - 1 to
+  /// out[0 .. words_per_call) (any alignment).
+  [[gnu::always_inline]] inline void generate_inline(std::uint64_t block,
+                                                     std::uint32_t* out) const noexcept {
     // Element indices are 64-bit, so the block of element j is j / 4 taken modulo 2^62;
     // the scalar path is needed only when the blocks cross a 2^32 boundary (a carry into
     // counter word 1) or that 2^62 wrap.
@@ -179,6 +192,16 @@ class philox_words {
     store_in_element_order(state, out);
   }
 
+ private:
+  // Not inlined: it runs once per tile of 16 chunks, and inlining its ten unrolled rounds
+  // into every kernel would only grow them. (A kernel on generic vectors inlines them: its
+  // target region must enclose the rounds, or they would be compiled for the flags' set.)
+  [[gnu::noinline]] void generate_out_of_line(std::uint64_t block, std::uint32_t* out) const noexcept {
+    generate_inline(block, out);
+  }
+
+ public:
+
   /// Writes the four words of block ids[i] to out[4 i ... 4 i + 3] for i < count: blocks
   /// in any order (a GEMM tile's rows are not consecutive elements). Word w of block b is
   /// `key.word(4 b + w)`; block ids are taken modulo 2^62 as in `generate`.
@@ -213,15 +236,15 @@ class philox_words {
   static void store_in_element_order(const std::array<std::array<word_lanes<Arch>, 4>, groups>& w,
                                      std::uint32_t* out) noexcept {
     for (std::size_t g = 0; g < groups; ++g) {
-      const word_lanes<Arch> t0 = xsimd::zip_lo(w[g][0], w[g][2]);
-      const word_lanes<Arch> t1 = xsimd::zip_lo(w[g][1], w[g][3]);
-      const word_lanes<Arch> t2 = xsimd::zip_hi(w[g][0], w[g][2]);
-      const word_lanes<Arch> t3 = xsimd::zip_hi(w[g][1], w[g][3]);
+      const word_lanes<Arch> t0 = detail::lane_zip_lo(w[g][0], w[g][2]);
+      const word_lanes<Arch> t1 = detail::lane_zip_lo(w[g][1], w[g][3]);
+      const word_lanes<Arch> t2 = detail::lane_zip_hi(w[g][0], w[g][2]);
+      const word_lanes<Arch> t3 = detail::lane_zip_hi(w[g][1], w[g][3]);
       std::uint32_t* group_out = out + 4 * lanes * g;
-      xsimd::zip_lo(t0, t1).store_unaligned(group_out);
-      xsimd::zip_hi(t0, t1).store_unaligned(group_out + lanes);
-      xsimd::zip_lo(t2, t3).store_unaligned(group_out + 2 * lanes);
-      xsimd::zip_hi(t2, t3).store_unaligned(group_out + 3 * lanes);
+      detail::lane_zip_lo(t0, t1).store_unaligned(group_out);
+      detail::lane_zip_hi(t0, t1).store_unaligned(group_out + lanes);
+      detail::lane_zip_lo(t2, t3).store_unaligned(group_out + 2 * lanes);
+      detail::lane_zip_hi(t2, t3).store_unaligned(group_out + 3 * lanes);
     }
   }
 
@@ -303,16 +326,16 @@ namespace detail {
 FXP_BEGIN_ISA_NAMESPACE
 
 /// out[k] = key.word(first + k) for k < count: the random words of consecutive elements,
-/// for kernels that keep their own buffer (on the best architecture of the compiler flags).
-// Templates only so that the scalar branch alone is compiled where no SIMD architecture is.
-template <class Arch = default_arch>
-void fill_words(const random_key& key, std::uint64_t first, std::size_t count,
-                std::uint32_t* out) noexcept {
-  if constexpr (simd_arch<Arch>) {
-    word_buffer<Arch>(key).fill(first, count, out);
-  } else {
-    for (std::size_t k = 0; k < count; ++k) out[k] = key.word(first + k);
-  }
+/// for kernels that keep their own buffer (on the architecture of active_isa()).
+inline void fill_words(const random_key& key, std::uint64_t first, std::size_t count,
+                       std::uint32_t* out) {
+  run_array_kernel([&]<class Arch>(Arch) {
+    if constexpr (simd_arch<Arch>) {
+      word_buffer<Arch>(key).fill(first, count, out);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) out[k] = key.word(first + k);
+    }
+  });
 }
 
 /// philox_blocks through the core's block function, one block after another. Always

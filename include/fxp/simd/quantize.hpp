@@ -6,9 +6,13 @@
 ///
 /// Which path runs:
 /// - Formats of W <= 32 bits with fxp's rounding and overflow policies: the lane forms of
-///   narrow.hpp on `fxp::simd::default_arch` (the best instruction set the compiler flags
-///   enable: AVX-512BW, AVX2, ..., SSE2), over chunks of 4 batches (16 elements on SSE2, 32 on
-///   AVX2, 64 on AVX-512), with a scalar head and tail through the core. float -> fixed has
+///   narrow.hpp, over chunks of 4 batches (16 elements on SSE2, 32 on AVX2, 64 on AVX-512),
+///   with a scalar head and tail through the core. The lanes are xsimd's on
+///   `fxp::simd::default_arch` (the best instruction set the compiler flags enable:
+///   AVX-512BW, AVX2, ..., SSE2); a build whose flags guarantee neither AVX2 nor AVX-512
+///   (x86-64 without -march) runs them on generic vectors of 64 or 32 bytes inside an
+///   AVX-512 or AVX2 target region instead when the processor has it (fxp::simd::active_isa,
+///   detail/array_dispatch.hpp), the same bits on every path. float -> fixed has
 ///   a cheaper form for saturate and checked on formats of up to 22 bits with -73 <= F < 149
 ///   (out-of-range values need no exact low bits there: a clamp saturates), and the general
 ///   form otherwise (wrap, wider formats, extreme F). Stochastic rounding draws its Philox
@@ -27,6 +31,7 @@
 #include "../core/cast.hpp"
 #include "../core/detail/raw_array.hpp"
 #include "../core/random.hpp"
+#include "detail/array_dispatch.hpp"
 #include "detail/isa_namespace.hpp"
 #include "detail/memory.hpp"
 #include "lanes.hpp"
@@ -166,12 +171,13 @@ void narrow_array(const From* in, To* out, std::size_t n, const random_key& key,
     const quad_lanes<Arch> x = load(i);
     quad_lanes<Arch> raw;
     mask_lanes<Arch> fallback(false);
+    FXP_UNROLL_BATCHES
     for (std::size_t k = 0; k < 4; ++k) {
       const narrowed_lanes<Arch> r = narrow(x[k], word[k]);
       raw[k] = r.raw;
       fallback = fallback || r.fallback;
     }
-    if (xsimd::any(fallback)) return false;
+    if (any_lane(fallback)) return false;
     store_quad<Arch>(raw_out + i, raw, Ops{});
     return true;
   };
@@ -252,6 +258,7 @@ void dequantize_on(const From* in, float* out, std::size_t n) noexcept {
     const auto* raw_in = fxp::detail::raw_pointer(in);
     const auto chunk = [&](std::size_t i, std::size_t) {
       const detail::quad_lanes<Arch> raw = detail::load_quad<Arch>(raw_in + i, Ops{});
+      FXP_UNROLL_BATCHES
       for (std::size_t k = 0; k < 4; ++k) {
         dequantize_lanes<From, Arch>(raw[k]).store_unaligned(out + i + k * lanes);
       }
@@ -279,8 +286,8 @@ FXP_BEGIN_ISA_NAMESPACE
 /// throws fxp::overflow_error. When element k throws, out[0 .. k) hold their results and
 /// out[k .. n) are untouched.
 ///
-/// Runs on fxp::simd::default_arch for formats of up to 32 bits; see fxp/simd/quantize.hpp
-/// for which path runs. `in` and `out` must not overlap; any alignment is fine.
+/// Runs on the instruction set of fxp::simd::active_isa() for formats of up to 32 bits; see
+/// fxp/simd/quantize.hpp for which path runs. `in` and `out` must not overlap; any alignment is fine.
 /// \tparam T the fixed-point element type (any fxp::fixed or fxp::ufixed)
 /// \tparam Round the rounding policy, T's own by default
 /// \param in n floats
@@ -293,11 +300,13 @@ template <fixed_point T, rounding_policy Round = typename T::rounding_policy>
 void quantize(const float* in, T* out, std::size_t n, optional_key key = {},
               std::uint64_t first_index = 0) {
   const random_key resolved = resolve_key<Round>(key);
-  if constexpr (simd::simd_arch<simd::default_arch>) {
-    simd::quantize_on<simd::default_arch, T, Round>(in, out, n, resolved, first_index);
-  } else {  // no vector instruction set enabled
-    simd::detail::convert_all<T, Round>(in, out, n, resolved, first_index);
-  }
+  simd::detail::run_array_kernel([&]<class Arch>(Arch) {
+    if constexpr (simd::simd_arch<Arch>) {
+      simd::quantize_on<Arch, T, Round>(in, out, n, resolved, first_index);
+    } else {  // no vector instruction set enabled
+      simd::detail::convert_all<T, Round>(in, out, n, resolved, first_index);
+    }
+  });
 }
 
 /// Requantizes n fixed-point values into another format: `out[i] = fxp::fixed_cast<To,
@@ -317,11 +326,13 @@ template <fixed_point To, rounding_policy Round = typename To::rounding_policy, 
 void requantize(const From* in, To* out, std::size_t n, optional_key key = {},
                 std::uint64_t first_index = 0) {
   const random_key resolved = resolve_key<Round>(key);
-  if constexpr (simd::simd_arch<simd::default_arch>) {
-    simd::requantize_on<simd::default_arch, To, Round>(in, out, n, resolved, first_index);
-  } else {
-    simd::detail::convert_all<To, Round>(in, out, n, resolved, first_index);
-  }
+  simd::detail::run_array_kernel([&]<class Arch>(Arch) {
+    if constexpr (simd::simd_arch<Arch>) {
+      simd::requantize_on<Arch, To, Round>(in, out, n, resolved, first_index);
+    } else {
+      simd::detail::convert_all<To, Round>(in, out, n, resolved, first_index);
+    }
+  });
 }
 
 /// Converts n fixed-point values to float, each exactly as `static_cast<float>(in[i])`.
@@ -331,11 +342,13 @@ void requantize(const From* in, To* out, std::size_t n, optional_key key = {},
 /// \param out n floats
 template <fixed_point From>
 void dequantize(const From* in, float* out, std::size_t n) noexcept {
-  if constexpr (simd::simd_arch<simd::default_arch>) {
-    simd::dequantize_on<simd::default_arch>(in, out, n);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]);
-  }
+  simd::detail::run_array_kernel([&]<class Arch>(Arch) {
+    if constexpr (simd::simd_arch<Arch>) {
+      simd::dequantize_on<Arch>(in, out, n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]);
+    }
+  });
 }
 
 FXP_END_ISA_NAMESPACE

@@ -27,18 +27,29 @@ concept avx512_family = bool(XSIMD_WITH_AVX512F) && std::is_base_of_v<xsimd::avx
 template <class Arch>
 concept avx512dq_family = bool(XSIMD_WITH_AVX512DQ) && std::is_base_of_v<xsimd::avx512dq, Arch>;
 
+/// Generic-vector architectures (vector_lanes.hpp): the portable forms compile to the
+/// instruction set around them; a few operations have better generic forms below.
+template <class Arch>
+concept vector_family = is_vector_arch<Arch>;
+
 template <class Arch>
 using int_lanes = xsimd::batch<std::int32_t, Arch>;
+
+/// The bits of x as lanes of To (xsimd's bitwise_cast).
+template <class To, class T, class A>
+[[nodiscard]] inline To lane_bitcast(const xsimd::batch<T, A>& x) noexcept {
+  return xsimd::bitwise_cast<To>(x);
+}
 
 /// The lanes reinterpreted as signed, for arithmetic shifts and signed compares.
 template <class Arch>
 [[nodiscard]] inline int_lanes<Arch> as_signed(const word_lanes<Arch>& x) noexcept {
-  return xsimd::bitwise_cast<int_lanes<Arch>>(x);
+  return lane_bitcast<int_lanes<Arch>>(x);
 }
 
 template <class Arch>
 [[nodiscard]] inline word_lanes<Arch> as_words(const int_lanes<Arch>& x) noexcept {
-  return xsimd::bitwise_cast<word_lanes<Arch>>(x);
+  return lane_bitcast<word_lanes<Arch>>(x);
 }
 
 /// xsimd::select(m, a, b): a where m holds, b elsewhere. On AVX-512 through the 32-bit
@@ -61,13 +72,55 @@ template <class T, class Arch>
 #endif
 }
 
-/// A mask computed on signed lanes, as a mask of the unsigned lanes. On every xsimd
-/// architecture both masks have the same register, so this is free.
+/// The larger and the smaller of each pair of lanes, and whether some lane of a mask holds
+/// (the generic-vector forms are in vector_lanes.hpp).
+template <class T, class Arch>
+[[nodiscard]] inline xsimd::batch<T, Arch> lane_max(const xsimd::batch<T, Arch>& a,
+                                                    const xsimd::batch<T, Arch>& b) noexcept {
+  return xsimd::max(a, b);
+}
+template <class T, class Arch>
+[[nodiscard]] inline xsimd::batch<T, Arch> lane_min(const xsimd::batch<T, Arch>& a,
+                                                    const xsimd::batch<T, Arch>& b) noexcept {
+  return xsimd::min(a, b);
+}
+template <class T, class Arch>
+[[nodiscard]] inline bool any_lane(const xsimd::batch_bool<T, Arch>& m) noexcept {
+  return xsimd::any(m);
+}
+/// xsimd's zip_lo and zip_hi: interleaves within each 16-byte block.
+template <class T, class Arch>
+[[nodiscard]] inline xsimd::batch<T, Arch> lane_zip_lo(const xsimd::batch<T, Arch>& a,
+                                                       const xsimd::batch<T, Arch>& b) noexcept {
+  return xsimd::zip_lo(a, b);
+}
+template <class T, class Arch>
+[[nodiscard]] inline xsimd::batch<T, Arch> lane_zip_hi(const xsimd::batch<T, Arch>& a,
+                                                       const xsimd::batch<T, Arch>& b) noexcept {
+  return xsimd::zip_hi(a, b);
+}
+
+/// Signed lanes converted to float (rounded to nearest even).
+template <class Arch>
+[[nodiscard]] inline float_lanes<Arch> to_float(const int_lanes<Arch>& x) noexcept {
+  if constexpr (vector_family<Arch>) {
+    return lane_convert<float>(x);
+  } else {
+    return xsimd::batch_cast<float>(x);
+  }
+}
+
+/// A mask computed on signed lanes, as a mask of the unsigned lanes (free: the same
+/// register).
 template <class Arch>
 [[nodiscard]] inline mask_lanes<Arch> as_word_mask(
     const xsimd::batch_bool<std::int32_t, Arch>& m) noexcept {
-  using reg = typename mask_lanes<Arch>::register_type;
-  return mask_lanes<Arch>(static_cast<reg>(m));
+  if constexpr (vector_family<Arch>) {
+    return mask_cast<std::uint32_t>(m);
+  } else {
+    using reg = typename mask_lanes<Arch>::register_type;
+    return mask_lanes<Arch>(static_cast<reg>(m));
+  }
 }
 
 /// a < b and a > b with the lanes read as two's complement (native on every x86 level,
@@ -75,12 +128,12 @@ template <class Arch>
 template <class Arch>
 [[nodiscard]] inline mask_lanes<Arch> less_signed(const word_lanes<Arch>& a,
                                                   const word_lanes<Arch>& b) noexcept {
-  return as_word_mask<Arch>(as_signed(a) < as_signed(b));
+  return as_word_mask<Arch>(as_signed<Arch>(a) < as_signed<Arch>(b));
 }
 template <class Arch>
 [[nodiscard]] inline mask_lanes<Arch> greater_signed(const word_lanes<Arch>& a,
                                                      const word_lanes<Arch>& b) noexcept {
-  return as_word_mask<Arch>(as_signed(a) > as_signed(b));
+  return as_word_mask<Arch>(as_signed<Arch>(a) > as_signed<Arch>(b));
 }
 
 // ---- mask <-> word ----------------------------------------------------------------------
@@ -324,6 +377,20 @@ template <class Arch>
   return {word_lanes<Arch>(hi), word_lanes<Arch>(_mm512_mullo_epi32(x, mm))};
 }
 #endif
+
+// Generic vectors: the 64-bit products of the even and of the odd lanes (vpmuludq, or
+// vpmullq where g++ does not see the zero high halves), the high words blended back.
+template <class Arch>
+  requires vector_family<Arch>
+[[nodiscard]] inline std::pair<word_lanes<Arch>, word_lanes<Arch>> mul_hi_lo(
+    const word_lanes<Arch>& x, std::uint32_t m, native) noexcept {
+  using wide = xsimd::batch<std::uint64_t, Arch>;
+  const wide x64 = lane_bitcast<wide>(x);
+  const wide even = (x64 & wide(0xFFFFFFFFu)) * wide(m);
+  const wide odd = (x64 >> 32) * wide(m);
+  const wide hi = (even >> 32) | (odd & wide(0xFFFFFFFF00000000u));
+  return {lane_bitcast<word_lanes<Arch>>(hi), x * word_lanes<Arch>(m)};
+}
 
 FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail

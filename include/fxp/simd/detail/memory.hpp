@@ -46,6 +46,7 @@ template <class Arch, narrow_raw Raw>
   quad_lanes<Arch> c;
   if constexpr (sizeof(Raw) == 4) {
     const auto* words = reinterpret_cast<const std::uint32_t*>(p);  // same size and value bits
+    FXP_UNROLL_BATCHES
     for (std::size_t k = 0; k < 4; ++k) c[k] = word_lanes<Arch>::load_unaligned(words + k * n);
   } else {
     alignas(64) std::uint32_t buffer[4 * n];
@@ -129,13 +130,30 @@ template <class Arch, narrow_raw Raw>
 }
 #endif
 
+// Generic vectors: one widening conversion per batch (vpmovsxbd and kin where the region
+// has them).
+template <class Arch, narrow_raw Raw>
+  requires(vector_family<Arch> && sizeof(Raw) < 4)
+[[nodiscard]] inline quad_lanes<Arch> load_quad(const Raw* p, native) noexcept {
+  constexpr std::size_t n = lane_count<Arch>;
+  using wide = std::conditional_t<std::is_signed_v<Raw>, std::int32_t, std::uint32_t>;
+  quad_lanes<Arch> c;
+  FXP_UNROLL_BATCHES
+  for (std::size_t k = 0; k < 4; ++k) {
+    c[k] = lane_bitcast<word_lanes<Arch>>(
+        lane_convert<wide>(vector_lanes<Raw, n * sizeof(Raw)>::load_unaligned(p + k * n)));
+  }
+  return c;
+}
+
 /// Four batches of floats as their bit patterns.
 template <class Arch>
 [[nodiscard]] inline quad_lanes<Arch> load_float_bits(const float* p) noexcept {
   constexpr std::size_t n = lane_count<Arch>;
   quad_lanes<Arch> c;
+  FXP_UNROLL_BATCHES
   for (std::size_t k = 0; k < 4; ++k) {
-    c[k] = xsimd::bitwise_cast<word_lanes<Arch>>(xsimd::batch<float, Arch>::load_unaligned(p + k * n));
+    c[k] = lane_bitcast<word_lanes<Arch>>(float_lanes<Arch>::load_unaligned(p + k * n));
   }
   return c;
 }
@@ -167,6 +185,19 @@ inline void store_quad(Raw* p, const quad_lanes<Arch>& c, portable) noexcept {
 template <class Arch, narrow_raw Raw>
 inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
   store_quad<Arch>(p, c, portable{});
+}
+
+// Generic vectors: one narrowing conversion per batch (vpmovdb and kin on AVX-512).
+template <class Arch, narrow_raw Raw>
+  requires(vector_family<Arch> && sizeof(Raw) < 4)
+inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
+  lane_convert<Raw>(v).store_unaligned(p);
+}
+template <class Arch, narrow_raw Raw>
+  requires(vector_family<Arch> && sizeof(Raw) < 4)
+inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
+  FXP_UNROLL_BATCHES
+  for (std::size_t k = 0; k < 4; ++k) store_lanes<Arch>(p + k * lane_count<Arch>, c[k], native{});
 }
 
 #if XSIMD_WITH_SSE2
