@@ -18,7 +18,8 @@ constexpr fxp::random_key key{0x0123456789ABCDEFull, 3, 9};
 std::vector<fxp::simd::isa> runnable_paths() {
   std::vector<fxp::simd::isa> paths;
   for (const auto i : {fxp::simd::isa::portable, fxp::simd::isa::avx2, fxp::simd::isa::avx512}) {
-    const bool runs = fxp::simd::dispatches ? fxp::simd::isa_supported(i) : i == fxp::simd::active_isa();
+    const bool runs =
+        fxp::simd::dispatches ? fxp::simd::isa_supported(i) : i == fxp::simd::active_isa();
     if (runs) paths.push_back(i);
   }
   return paths;
@@ -28,8 +29,8 @@ template <class T, class Round>
 void check_quantize_path(const std::string& path, std::uint32_t seed) {
   // Lengths that leave heads and tails around whole chunks of every width, and a first
   // index off a Philox block boundary.
-  for (const std::size_t n : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{257},
-                              std::size_t{5000}}) {
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{257}, std::size_t{5000}}) {
     auto in = float_inputs<T>(n, seed, /*finite=*/true);
     if constexpr (std::is_same_v<typename T::overflow_policy, fxp::checked>) {
       drop_throwing<T, Round>(in, key, 7, 0.0f);
@@ -40,7 +41,8 @@ void check_quantize_path(const std::string& path, std::uint32_t seed) {
       const auto expected = reference_element<T, Round>(in[j], key, 7 + j);
       if (out[j].raw() != expected) {
         INFO("fxp::quantize " << T::name() << " by " << Round::name << " on the " << path
-                              << " path, n = " << n << ", element " << j << ", input " << describe(in[j]));
+                              << " path, n = " << n << ", element " << j << ", input "
+                              << describe(in[j]));
         CHECK(static_cast<long long>(out[j].raw()) == static_cast<long long>(expected));
         return;
       }

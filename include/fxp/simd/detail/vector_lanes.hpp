@@ -16,7 +16,6 @@
 #include <bit>          // std::endian of the low parts of a lane
 #include <cstddef>      // std::size_t lane counts
 #include <cstdint>      // lane types
-#include <cstring>      // std::memcpy loads and stores
 #include <type_traits>  // the signed integer of a lane's size
 #include <utility>      // index sequences of shuffles
 
@@ -27,8 +26,8 @@
 namespace fxp::simd {
 FXP_BEGIN_ISA_NAMESPACE
 
-/// The architecture of generic vectors of `Bytes` bytes (16, 32 or 64 for kernels): an instruction set is
-/// chosen by the code around the kernel (a target region), not by the type.
+/// The architecture of generic vectors of `Bytes` bytes (16, 32 or 64 for kernels): an
+/// instruction set is chosen by the code around the kernel (a target region), not by the type.
 template <std::size_t Bytes>
 struct vector_arch {
   // 4 and 8 are the narrow raws of a batch (its 8-bit values on 16 bytes).
@@ -79,9 +78,8 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
  public:
   using arch_type = fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>;
   static constexpr std::size_t size = Bytes / sizeof(T);
-  using native_type =
-      typename fxp::simd::detail::FXP_ISA_NAMESPACE::generic_vector<
-          fxp::simd::detail::FXP_ISA_NAMESPACE::signed_lane_t<T>, size>::type;
+  using native_type = typename fxp::simd::detail::FXP_ISA_NAMESPACE::generic_vector<
+      fxp::simd::detail::FXP_ISA_NAMESPACE::signed_lane_t<T>, size>::type;
 
   batch_bool() noexcept = default;
   /// Every lane `b` (lane by lane, as batch's broadcast).
@@ -111,7 +109,9 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
   [[nodiscard]] friend batch_bool operator&&(const batch_bool& a, const batch_bool& b) noexcept {
     return from_native(a.v_ & b.v_);
   }
-  [[nodiscard]] friend batch_bool operator!(const batch_bool& a) noexcept { return from_native(~a.v_); }
+  [[nodiscard]] friend batch_bool operator!(const batch_bool& a) noexcept {
+    return from_native(~a.v_);
+  }
 
  private:
   native_type v_;
@@ -152,12 +152,24 @@ class batch<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
   /// Lane i.
   [[nodiscard]] T get(std::size_t i) const noexcept { return v_[i]; }
 
-  [[nodiscard]] friend batch operator+(const batch& a, const batch& b) noexcept { return from_native(a.v_ + b.v_); }
-  [[nodiscard]] friend batch operator-(const batch& a, const batch& b) noexcept { return from_native(a.v_ - b.v_); }
-  [[nodiscard]] friend batch operator*(const batch& a, const batch& b) noexcept { return from_native(a.v_ * b.v_); }
-  [[nodiscard]] friend batch operator&(const batch& a, const batch& b) noexcept { return from_native(a.v_ & b.v_); }
-  [[nodiscard]] friend batch operator|(const batch& a, const batch& b) noexcept { return from_native(a.v_ | b.v_); }
-  [[nodiscard]] friend batch operator^(const batch& a, const batch& b) noexcept { return from_native(a.v_ ^ b.v_); }
+  [[nodiscard]] friend batch operator+(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ + b.v_);
+  }
+  [[nodiscard]] friend batch operator-(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ - b.v_);
+  }
+  [[nodiscard]] friend batch operator*(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ * b.v_);
+  }
+  [[nodiscard]] friend batch operator&(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ & b.v_);
+  }
+  [[nodiscard]] friend batch operator|(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ | b.v_);
+  }
+  [[nodiscard]] friend batch operator^(const batch& a, const batch& b) noexcept {
+    return from_native(a.v_ ^ b.v_);
+  }
   [[nodiscard]] friend batch operator~(const batch& a) noexcept { return from_native(~a.v_); }
   /// Shifts by counts below the lane width (per lane, or one for every lane).
   [[nodiscard]] friend batch operator<<(const batch& a, const batch& count) noexcept {
@@ -209,7 +221,8 @@ using vector_mask = xsimd::batch_bool<T, vector_arch<Bytes>>;
 
 /// a where m holds, b elsewhere.
 template <class T, std::size_t B>
-[[nodiscard]] inline vector_lanes<T, B> select(const vector_mask<T, B>& m, const vector_lanes<T, B>& a,
+[[nodiscard]] inline vector_lanes<T, B> select(const vector_mask<T, B>& m,
+                                               const vector_lanes<T, B>& a,
                                                const vector_lanes<T, B>& b) noexcept {
   return vector_lanes<T, B>::from_native(m.native() ? a.native() : b.native());
 }
@@ -264,10 +277,10 @@ template <class U, class T, std::size_t B>
 /// Every lane converted to U by value (int32 -> float rounds to nearest even; integers
 /// narrow to their low bits): lanes of U on a vector of as many lanes.
 ///
-/// Integer widening by four steps through the double width, and narrowing picks the low
-/// parts with a shuffle: g++ 12 compiles both as single conversions lane by lane
+/// Four-fold integer widening goes in two steps through the double width, and narrowing
+/// picks the low parts with a shuffle: g++ 12 compiles either as one conversion lane by lane
 /// (vpmovsxbd and vpmovdb are what it misses).
-template <std::size_t Ratio, std::size_t... I>
+template <std::size_t Ratio>
 [[nodiscard]] constexpr int low_part_index(std::size_t k) noexcept {
   return static_cast<int>(k * Ratio + (std::endian::native == std::endian::little ? 0 : Ratio - 1));
 }
@@ -302,7 +315,8 @@ template <std::size_t N>
   return static_cast<int>(4 * (i / 4) + 2 * half + (i % 4) / 2 + (i % 2 == 1 ? N : 0));
 }
 template <std::size_t Half, class T, std::size_t B, std::size_t... I>
-[[nodiscard]] inline vector_lanes<T, B> zip_half(const vector_lanes<T, B>& a, const vector_lanes<T, B>& b,
+[[nodiscard]] inline vector_lanes<T, B> zip_half(const vector_lanes<T, B>& a,
+                                                 const vector_lanes<T, B>& b,
                                                  std::index_sequence<I...>) noexcept {
   static_assert(sizeof(T) == 4, "zip of 32-bit lanes only");
   return vector_lanes<T, B>::from_native(
