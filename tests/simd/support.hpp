@@ -52,7 +52,8 @@ std::string format_name() {
 /// Calls f.template operator()<Arch>() for each xsimd architecture that the compiler flags
 /// enable and this processor runs (the SSE2 baseline, SSE4.1, AVX2 and AVX-512BW), and for
 /// the generic vectors of 32 and 64 bytes that a dispatching build runs in its AVX2 and
-/// AVX-512 regions (here compiled outside a region: the same lane code, for any processor).
+/// AVX-512 regions, when this processor has those (their x86 forms are compiled for them;
+/// here the lane code around them is compiled outside a region).
 template <class F>
 void for_each_arch(F&& f) {
   const auto visit = [&]<class Arch>() {
@@ -64,8 +65,9 @@ void for_each_arch(F&& f) {
   visit.template operator()<xsimd::sse4_1>();
   visit.template operator()<xsimd::avx2>();
   visit.template operator()<xsimd::avx512bw>();
-  f.template operator()<fxp::simd::vector_arch<32>>();
-  f.template operator()<fxp::simd::vector_arch<64>>();
+  using fxp::simd::isa;
+  if (fxp::simd::isa_supported(isa::avx2)) f.template operator()<fxp::simd::vector_arch<32>>();
+  if (fxp::simd::isa_supported(isa::avx512)) f.template operator()<fxp::simd::vector_arch<64>>();
 }
 
 /// A float from its bits.

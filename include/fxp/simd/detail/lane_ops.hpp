@@ -284,6 +284,41 @@ template <class Arch>
 }
 #endif
 
+// Generic vectors of 32 and 64 bytes: the x86 instructions (vector_x86.hpp), called with
+// references so that they are safe anywhere and free in their region.
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+template <class Arch>
+concept x86_vector_family = vector_family<Arch> && has_x86_vector_forms<Arch::alignment()>;
+
+/// shift(r, x, count) on the vectors of the lanes.
+template <class Arch, class Shift>
+[[nodiscard]] inline word_lanes<Arch> x86_shift(const word_lanes<Arch>& x,
+                                                const word_lanes<Arch>& count, Shift shift) noexcept {
+  typename word_lanes<Arch>::native_type r;
+  shift(r, x.native(), count.native());
+  return word_lanes<Arch>::from_native(r);
+}
+template <class Arch>
+  requires x86_vector_family<Arch>
+[[nodiscard]] inline word_lanes<Arch> shift_left(const word_lanes<Arch>& x,
+                                                 const word_lanes<Arch>& count, native) noexcept {
+  return x86_shift<Arch>(x, count, [](auto&... v) { x86::shift_left(v...); });
+}
+template <class Arch>
+  requires x86_vector_family<Arch>
+[[nodiscard]] inline word_lanes<Arch> shift_right(const word_lanes<Arch>& x,
+                                                  const word_lanes<Arch>& count, native) noexcept {
+  return x86_shift<Arch>(x, count, [](auto&... v) { x86::shift_right(v...); });
+}
+template <class Arch>
+  requires x86_vector_family<Arch>
+[[nodiscard]] inline word_lanes<Arch> shift_right_arith(const word_lanes<Arch>& x,
+                                                        const word_lanes<Arch>& count,
+                                                        native) noexcept {
+  return x86_shift<Arch>(x, count, [](auto&... v) { x86::shift_right_arith(v...); });
+}
+#endif
+
 // ---- unsigned compare ---------------------------------------------------------------------
 
 /// a < b as unsigned 32-bit words.
@@ -384,6 +419,13 @@ template <class Arch>
   requires vector_family<Arch>
 [[nodiscard]] inline std::pair<word_lanes<Arch>, word_lanes<Arch>> mul_hi_lo(
     const word_lanes<Arch>& x, std::uint32_t m, native) noexcept {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+  if constexpr (has_x86_vector_forms<Arch::alignment()>) {
+    typename word_lanes<Arch>::native_type hi, lo;
+    x86::mul_hi_lo(hi, lo, x.native(), m);
+    return {word_lanes<Arch>::from_native(hi), word_lanes<Arch>::from_native(lo)};
+  }
+#endif
   using wide = xsimd::batch<std::uint64_t, Arch>;
   const wide x64 = lane_bitcast<wide>(x);
   const wide even = (x64 & wide(0xFFFFFFFFu)) * wide(m);

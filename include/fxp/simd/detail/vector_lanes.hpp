@@ -5,13 +5,16 @@
 // target regions (simd/isa.hpp). xsimd 8.1 picks its kernels from the compiler flags alone,
 // so it cannot give such a build its AVX2 or AVX-512 forms; a generic vector is compiled for
 // whatever instruction set encloses the code using it (inside an AVX-512 region, `a << b`
-// is vpsllvd on zmm registers and `a < b` a vpcmpud into a mask register), and anywhere
-// else it is still correct, only slower. This is as much of xsimd's batch API as the lane
-// kernels use, so that the same kernel templates run on either kind of lanes.
+// is vpsllvd on zmm registers and `a < b` a vpcmpud into a mask register). What g++ 12
+// does not find on its own (per-lane shifts with x86's rule for large counts, narrowing
+// stores, max and min, some mask logic) calls the x86 instructions of vector_x86.hpp, so
+// with g++ the lanes of 32 and 64 bytes need an AVX2 and an AVX-512 processor; with clang
+// they are plain generic vectors, for any processor. This is as much of xsimd's batch API
+// as the lane kernels use, so that the same kernel templates run on either kind of lanes.
 //
-// Vectors are passed by reference only: passing a 32- or 64-byte vector by value to a
-// function compiled for a narrower instruction set changes its calling convention (both
-// compilers warn about it).
+// Vectors cross into code of another instruction set by reference only: a 32- or 64-byte
+// vector passed or returned by value changes the calling convention between a function
+// compiled for a region and one compiled for the flags, and g++ does not always warn.
 
 #include <bit>          // std::endian of the low parts of a lane
 #include <cstddef>      // std::size_t lane counts
@@ -20,6 +23,7 @@
 #include <utility>      // index sequences of shuffles
 
 #include "isa_namespace.hpp"
+#include "vector_x86.hpp"
 #include "x86_intrinsics.hpp"  // before xsimd, as lanes.hpp includes them
 #include <xsimd/xsimd.hpp>
 
@@ -63,6 +67,27 @@ struct generic_vector {
   typedef T type __attribute__((vector_size(N * sizeof(T))));
 };
 
+/// The vector inside a batch or mask. Lane types are laid out outside the target regions,
+/// where a 32- or 64-byte vector has no register of its own, so the implicit copy of a
+/// class holding one is a block copy, which g++ 12 does in pieces through general
+/// registers and the stack even inside an AVX2 region (a 4x slower quantize): copied member
+/// by member, it is one register move. Not for 64-byte masks: an AVX-512 region keeps them
+/// in mask registers, and a written-out copy forces them into vectors (3.6x slower).
+template <class V, bool Memberwise>
+struct vector_member {
+  V v_;
+};
+template <class V>
+struct vector_member<V, true> {
+  vector_member() noexcept = default;
+  vector_member(const vector_member& other) noexcept : v_(other.v_) {}
+  vector_member& operator=(const vector_member& other) noexcept {
+    v_ = other.v_;
+    return *this;
+  }
+  V v_;
+};
+
 FXP_END_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace fxp::simd
@@ -74,7 +99,11 @@ namespace xsimd {
 /// One truth value per lane, as a lane of all ones or zeros (what a generic comparison
 /// gives; inside an AVX-512 region the compiler keeps it in a mask register).
 template <class T, std::size_t Bytes>
-class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
+class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>>
+    : fxp::simd::detail::FXP_ISA_NAMESPACE::vector_member<
+          typename fxp::simd::detail::FXP_ISA_NAMESPACE::generic_vector<
+              fxp::simd::detail::FXP_ISA_NAMESPACE::signed_lane_t<T>, Bytes / sizeof(T)>::type,
+          Bytes != 64> {
  public:
   using arch_type = fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>;
   static constexpr std::size_t size = Bytes / sizeof(T);
@@ -84,7 +113,7 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
   batch_bool() noexcept = default;
   /// Every lane `b` (lane by lane, as batch's broadcast).
   batch_bool(bool b) noexcept {  // NOLINT: a broadcast, as xsimd's
-    for (std::size_t i = 0; i < size; ++i) v_[i] = b ? -1 : 0;
+    for (std::size_t i = 0; i < size; ++i) this->v_[i] = b ? -1 : 0;
   }
 
   [[nodiscard]] static batch_bool from_native(const native_type& v) noexcept {
@@ -92,7 +121,7 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
     m.v_ = v;
     return m;
   }
-  [[nodiscard]] const native_type& native() const noexcept { return v_; }
+  [[nodiscard]] const native_type& native() const noexcept { return this->v_; }
 
   /// The mask of p[0 .. size).
   [[nodiscard]] static batch_bool load_unaligned(const bool* p) noexcept {
@@ -101,12 +130,22 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
     return from_native(v);
   }
   /// Lane i.
-  [[nodiscard]] bool get(std::size_t i) const noexcept { return v_[i] != 0; }
+  [[nodiscard]] bool get(std::size_t i) const noexcept { return this->v_[i] != 0; }
 
   [[nodiscard]] friend batch_bool operator||(const batch_bool& a, const batch_bool& b) noexcept {
     return from_native(a.v_ | b.v_);
   }
+  /// (On AVX-512 through mask registers: g++ 12 does some `&` of generic masks lane by lane
+  /// in general registers, nearest_even's tie and parity 4x slower; `|` and `~` it does
+  /// well, and through mask registers they measured slower.)
   [[nodiscard]] friend batch_bool operator&&(const batch_bool& a, const batch_bool& b) noexcept {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+    if constexpr (x86_masks) {
+      native_type r;
+      fxp::simd::detail::FXP_ISA_NAMESPACE::x86::mask_and(r, a.v_, b.v_);
+      return from_native(r);
+    }
+#endif
     return from_native(a.v_ & b.v_);
   }
   [[nodiscard]] friend batch_bool operator!(const batch_bool& a) noexcept {
@@ -114,7 +153,10 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
   }
 
  private:
-  native_type v_;
+  // Masks of 32-bit lanes on 64 bytes: the AVX-512 region's.
+  static constexpr bool x86_masks =
+      sizeof(T) == 4 && fxp::simd::detail::FXP_ISA_NAMESPACE::has_x86_vector_forms<Bytes> &&
+      Bytes == 64;
 };
 
 /// Bytes / sizeof(T) lanes of T on one generic vector.
@@ -128,6 +170,12 @@ class batch<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
   using native_type = typename fxp::simd::detail::FXP_ISA_NAMESPACE::generic_vector<T, size>::type;
 
   batch() noexcept = default;
+  // Member by member: see vector_member.
+  batch(const batch& other) noexcept : v_(other.v_) {}
+  batch& operator=(const batch& other) noexcept {
+    v_ = other.v_;
+    return *this;
+  }
   /// Every lane `x`. (Lane by lane: g++ 12 recognises that as one broadcast, whereas it
   /// builds `native_type{} + x` from sixteen masked broadcasts inside an AVX-512 region.)
   batch(T x) noexcept {  // NOLINT: a broadcast, as xsimd's
@@ -227,14 +275,30 @@ template <class T, std::size_t B>
   return vector_lanes<T, B>::from_native(m.native() ? a.native() : b.native());
 }
 
+/// The larger and the smaller lane of each pair (vpmaxsd and vpminsd for 32-bit lanes in
+/// a region: g++ 12 turns the generic forms into compares and blends there).
 template <class T, std::size_t B>
 [[nodiscard]] inline vector_lanes<T, B> lane_max(const vector_lanes<T, B>& a,
                                                  const vector_lanes<T, B>& b) noexcept {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+  if constexpr (std::is_same_v<T, std::int32_t> && has_x86_vector_forms<B>) {
+    typename vector_lanes<T, B>::native_type r;
+    x86::max(r, a.native(), b.native());
+    return vector_lanes<T, B>::from_native(r);
+  }
+#endif
   return vector_lanes<T, B>::from_native(a.native() < b.native() ? b.native() : a.native());
 }
 template <class T, std::size_t B>
 [[nodiscard]] inline vector_lanes<T, B> lane_min(const vector_lanes<T, B>& a,
                                                  const vector_lanes<T, B>& b) noexcept {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+  if constexpr (std::is_same_v<T, std::int32_t> && has_x86_vector_forms<B>) {
+    typename vector_lanes<T, B>::native_type r;
+    x86::min(r, a.native(), b.native());
+    return vector_lanes<T, B>::from_native(r);
+  }
+#endif
   return vector_lanes<T, B>::from_native(b.native() < a.native() ? b.native() : a.native());
 }
 
@@ -248,6 +312,9 @@ template <std::size_t Offset, class T, std::size_t B, std::size_t... I>
 }
 template <class T, std::size_t B>
 [[nodiscard]] inline bool any_lane(const vector_mask<T, B>& m) noexcept {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+  if constexpr (sizeof(T) == 4 && has_x86_vector_forms<B>) return x86::any(m.native());
+#endif
   if constexpr (B == 16) {
     typedef std::uint64_t words __attribute__((vector_size(16)));
     const words w = reinterpret_cast<const words&>(m.native());
