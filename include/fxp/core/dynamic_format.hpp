@@ -63,14 +63,30 @@ decltype(auto) with_rounding(rounding_mode mode, F&& f) {
   return f.template operator()<fxp::stochastic>();
 }
 
+namespace detail {
+template <class Round>
+consteval rounding_mode rounding_mode_of() {
+  if constexpr (std::is_same_v<Round, fxp::truncate>) {
+    return rounding_mode::truncate;
+  } else if constexpr (std::is_same_v<Round, fxp::toward_zero>) {
+    return rounding_mode::toward_zero;
+  } else if constexpr (std::is_same_v<Round, fxp::nearest>) {
+    return rounding_mode::nearest;
+  } else if constexpr (std::is_same_v<Round, fxp::nearest_even>) {
+    return rounding_mode::nearest_even;
+  } else {
+    static_assert(std::is_same_v<Round, fxp::stochastic>,
+                  "fxp::rounding_mode_of<Round>: Round must be one of fxp's five policies "
+                  "(truncate, toward_zero, nearest, nearest_even, stochastic); a user policy "
+                  "has no run-time rounding_mode");
+    return rounding_mode::stochastic;
+  }
+}
+}  // namespace detail
+
 /// The rounding_mode of a built-in policy tag: with_rounding's inverse.
 template <class Round>
-inline constexpr rounding_mode rounding_mode_of =
-    std::is_same_v<Round, fxp::truncate>       ? rounding_mode::truncate
-    : std::is_same_v<Round, fxp::toward_zero>  ? rounding_mode::toward_zero
-    : std::is_same_v<Round, fxp::nearest>      ? rounding_mode::nearest
-    : std::is_same_v<Round, fxp::nearest_even> ? rounding_mode::nearest_even
-                                               : rounding_mode::stochastic;
+inline constexpr rounding_mode rounding_mode_of = detail::rounding_mode_of<Round>();
 
 /// A fixed-point format chosen at run time: value = raw * 2^-frac, raw a `bits`-bit two's
 /// complement integer (or unsigned). The same formats as fxp::fixed<bits - frac, frac> and

@@ -140,8 +140,9 @@ class philox_words {
     }
   }
 
-  /// Writes the words of elements 4 * block ... 4 * block + words_per_call - 1 to
-  /// out[0 .. words_per_call) (any alignment).
+ private:
+  // generate's body, always inlined: into a generic-vector kernel, so that its target region
+  // encloses the rounds, and into generate_out_of_line for the others.
   [[gnu::always_inline]] inline void generate_inline(std::uint64_t block,
                                                      std::uint32_t* out) const noexcept {
     // Element indices are 64-bit, so the block of element j is j / 4 taken modulo 2^62;
@@ -192,7 +193,6 @@ class philox_words {
     store_in_element_order(state, out);
   }
 
- private:
   // Not inlined: it runs once per tile of 16 chunks, and inlining its ten unrolled rounds
   // into every kernel would only grow them. (A kernel on generic vectors inlines them: its
   // target region must enclose the rounds, or they would be compiled for the flags' set.)

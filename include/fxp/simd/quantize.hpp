@@ -336,12 +336,14 @@ void requantize(const From* in, To* out, std::size_t n, optional_key key = {},
 }
 
 /// Converts n fixed-point values to float, each exactly as `static_cast<float>(in[i])`.
-/// `in` and `out` must not overlap.
+/// `in` and `out` must not overlap. Throws nothing of its own: only std::invalid_argument
+/// from fxp::simd::active_isa(), at the first kernel call of a dispatching build whose
+/// FXP_ISA names a path this processor cannot run.
 /// \tparam From the source element type
 /// \param in n elements
 /// \param out n floats
 template <fixed_point From>
-void dequantize(const From* in, float* out, std::size_t n) noexcept {
+void dequantize(const From* in, float* out, std::size_t n) {
   simd::detail::run_array_kernel([&]<class Arch>(Arch) {
     if constexpr (simd::simd_arch<Arch>) {
       simd::dequantize_on<Arch>(in, out, n);
