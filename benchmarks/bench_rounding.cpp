@@ -9,6 +9,9 @@
 //   quantize/<format>/<policy>/avx2/<n>    the same kernel on AVX2 (the reference machine
 //                                          class: AVX2 + FMA, no AVX-512), when the build's
 //                                          best is wider
+//   quantize/<format>/<policy>/cast/<n>    the same conversion as a tensor expression,
+//                                          fxp::assign(out, fxp::cast<T, Round>(in)), on
+//                                          one thread
 //   quantize/<format>/<policy>/scalar/<n>  a loop over fxp::fixed_cast (stochastic: with an
 //                                          fxp::philox generator; the same bits as the kernel)
 //   quantize/<format>/mt19937/<n>          by hand: scale, floor, round up when a uniform
@@ -37,6 +40,7 @@
 
 #include <fxp/core/core.hpp>
 #include <fxp/simd/quantize.hpp>
+#include <fxp/tensor/cast.hpp>
 
 namespace {
 
@@ -116,6 +120,18 @@ void register_policy(std::size_t n) {
       });
     });
   }
+  benchmark::RegisterBenchmark((prefix + "cast/" + size_name(n)).c_str(), [n](benchmark::State& state) {
+    const auto& values = inputs<T>(n);
+    fxp::tensor<float> in(fxp::shape{n});
+    std::copy(values.begin(), values.end(), in.begin());
+    fxp::tensor<T> out(fxp::shape{n});
+    benchmark::DoNotOptimize(out.data());
+    for ([[maybe_unused]] auto _ : state) {
+      fxp::assign(out.view(), fxp::cast<T, Round>(in, key));
+      benchmark::ClobberMemory();
+    }
+    count(state, n);
+  });
   benchmark::RegisterBenchmark((prefix + "scalar/" + size_name(n)).c_str(), [n](benchmark::State& state) {
     const auto& in = inputs<T>(n);
     std::vector<T> out(n);
@@ -163,6 +179,7 @@ void register_format(std::size_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fxp::set_num_threads(1);  // the cast rows, as the kernels, on one thread
   for (const std::size_t n : sizes) {
     register_memcpy(n);
     register_format<fxp::fixed<1, 7>>(n);

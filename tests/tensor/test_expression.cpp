@@ -9,6 +9,8 @@
 
 #include "random_tensor.hpp"
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <type_traits>
@@ -144,4 +146,28 @@ TEST_CASE("reductions reject what they cannot do", "[reduce]") {
   tensor<float> f(shape{10}, 0.5f);
   CHECK(fxp::sum(f) == 5.0f);
   CHECK(fxp::max(f - f) == 0.0f);
+}
+
+TEST_CASE("a float sum adds in its documented order, the same on every path", "[reduce]") {
+  // Values of very different magnitudes, so that another order gives other bits.
+  std::mt19937 rng(20261207);
+  std::uniform_real_distribution<float> mantissa(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 1000u, 4099u}) {
+    tensor<float> x(shape{n});
+    for (auto& v : x) v = std::ldexp(mantissa(rng), exponent(rng));
+    // Element i of each whole block of 16 into partial sum i, the partial sums in order,
+    // then the elements after the last whole block.
+    constexpr std::size_t lanes = fxp::float_sum_lanes;
+    float partial[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      for (std::size_t k = 0; k < lanes; ++k) partial[k] += x[i + k];
+    }
+    float expected = 0.0f;
+    for (float p : partial) expected += p;
+    for (; i < n; ++i) expected += x[i];
+    const float got = fxp::sum(x);
+    CHECK(std::bit_cast<std::uint32_t>(got) == std::bit_cast<std::uint32_t>(expected));
+  }
 }

@@ -37,22 +37,32 @@ struct default_rounding<T> {
   using type = typename T::rounding_policy;
 };
 
-/// The random words of consecutive elements as lanes, from the one word buffer. One per
-/// cast node, so evaluating on several threads (each with its own copy) needs no locking.
-template <class Arch>
+/// The random words of consecutive elements as lanes, generated a few chunks ahead by the
+/// one word engine (simd::word_buffer) of the architecture asking. One per cast node, so
+/// evaluating on several threads (each with its own copy) needs no locking; the words do
+/// not depend on the architecture, so neither does this buffer.
 class word_tiles {
  public:
-  explicit word_tiles(const random_key& key) noexcept : buffer_(key) {}
+  explicit word_tiles(const random_key& key) noexcept : key_(key) {}
 
-  /// The words of elements i ... i + lanes - 1.
+  /// The words of elements i ... i + lanes - 1 on Arch.
+  template <class Arch>
   [[nodiscard]] simd::word_lanes<Arch> at(std::size_t i) {
     constexpr std::size_t lanes = simd::lane_count<Arch>;
-    // Expressions are evaluated a batch at a time in order: ask for a few chunks ahead.
-    return simd::word_lanes<Arch>::load_unaligned(buffer_.words(i, lanes, 16 * lanes));
+    if (filled_ == 0 || i < first_ || i + lanes > first_ + filled_) {
+      // Expressions are evaluated a batch at a time in order: fill 16 batches ahead.
+      first_ = i;
+      filled_ = 16 * lanes;
+      simd::word_buffer<Arch>(key_).fill(first_, filled_, words_.data());
+    }
+    return simd::word_lanes<Arch>::load_unaligned(words_.data() + (i - first_));
   }
 
  private:
-  simd::word_buffer<Arch> buffer_;
+  random_key key_;
+  std::size_t first_ = 0;
+  std::size_t filled_ = 0;
+  std::array<std::uint32_t, 16 * 64> words_{};
 };
 
 /// No random words: deterministic policies draw none.
@@ -65,16 +75,16 @@ struct no_words {
 template <class To, class Round, class Arg>
 class cast {
   using from = typename Arg::value_type;
-  using arch = simd::default_arch;
   static constexpr bool random = random_rounding<Round> && fixed_point<To>;
   // The operand is read in its own lanes, which must be 32 bits wide to meet the target's
   // (so its format has at most 32 bits, and the lane conversions apply).
   static constexpr bool operand_in_words = sizeof(lane_for<from, Arg::max_width>) == 4;
+  template <class Arch>
   static constexpr bool lane_form = [] {
-    if constexpr (!simd::simd_arch<arch> || !operand_in_words) {
+    if constexpr (!simd::simd_arch<Arch> || !operand_in_words) {
       return false;
     } else if constexpr (fixed_point<To>) {
-      return simd::lane_target<To, Round, arch>;
+      return simd::lane_target<To, Round, Arch>;
     } else if constexpr (fixed_point<from>) {
       return fxp::detail::float_scaling_is_exact(from::width, from::fraction_bits);
     } else {
@@ -107,46 +117,46 @@ class cast {
   }
 
   /// Elements i .. i + lanes - 1 as raw lanes of To.
-  template <class Lane>
-  [[nodiscard]] lanes<Lane> load(std::size_t i) const {
-    if constexpr (lane_form && sizeof(Lane) == 4) {
+  template <class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> load(std::size_t i) const {
+    if constexpr (lane_form<Arch> && sizeof(Lane) == 4) {
       using operand_lane = lane_for<from, Arg::max_width>;
-      const auto operand = arg_.template load<operand_lane>(i);
-      const auto bits = xsimd::bitwise_cast<simd::word_lanes<arch>>(operand);
+      const auto operand = arg_.template load<operand_lane, Arch>(i);
+      const auto bits = simd::detail::lane_bitcast<simd::word_lanes<Arch>>(operand);
       if constexpr (!fixed_point<To>) {
         if constexpr (fixed_point<from>) {
-          return simd::dequantize_lanes<from, arch>(bits);
+          return simd::dequantize_lanes<from, Arch>(bits);
         } else {
           return operand;  // float to float
         }
       } else {
-        simd::word_lanes<arch> word(0u);
-        if constexpr (random) word = words_.at(i);
-        simd::narrowed_lanes<arch> narrowed;
+        simd::word_lanes<Arch> word(0u);
+        if constexpr (random) word = words_.template at<Arch>(i);
+        simd::narrowed_lanes<Arch> narrowed;
         if constexpr (fixed_point<from>) {
-          narrowed = simd::requantize_lanes<To, Round, from, arch>(bits, word);
+          narrowed = simd::requantize_lanes<To, Round, from, Arch>(bits, word);
         } else {
-          narrowed = simd::quantize_lanes<To, Round, arch>(bits, word);
+          narrowed = simd::quantize_lanes<To, Round, Arch>(bits, word);
         }
-        if (xsimd::any(narrowed.fallback)) return element_by_element<Lane>(i);
-        return xsimd::bitwise_cast<lanes<Lane>>(narrowed.raw);
+        if (simd::detail::any_lane(narrowed.fallback)) return element_by_element<Lane, Arch>(i);
+        return simd::detail::lane_bitcast<lanes<Lane, Arch>>(narrowed.raw);
       }
     } else {
-      return element_by_element<Lane>(i);
+      return element_by_element<Lane, Arch>(i);
     }
   }
 
  private:
-  template <class Lane>
-  [[nodiscard]] lanes<Lane> element_by_element(std::size_t i) const {
-    alignas(64) std::array<Lane, lanes<Lane>::size> raw{};
+  template <class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> element_by_element(std::size_t i) const {
+    alignas(64) std::array<Lane, lanes<Lane, Arch>::size> raw{};
     for (std::size_t j = 0; j < raw.size(); ++j) raw[j] = static_cast<Lane>(raw_value(at(i + j)));
-    return lanes<Lane>::load_aligned(raw.data());
+    return lanes<Lane, Arch>::load_aligned(raw.data());
   }
 
   Arg arg_;
   random_key key_;
-  mutable std::conditional_t<random && lane_form, word_tiles<arch>, no_words> words_;
+  mutable std::conditional_t<random, word_tiles, no_words> words_;
 };
 
 template <class To, class Round, class Arg>

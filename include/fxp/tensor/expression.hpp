@@ -5,6 +5,8 @@
 // (fxp::sum, fxp::max), and then in one pass: SIMD batches of the raw integer lanes (float
 // lanes for float tensors) for the body, the scalar core for the tail. Fixed-point nodes
 // have the exact result types of the scalar core, so nothing rounds inside an expression.
+// The nodes are templates on the lanes' architecture: a pass runs on that of
+// fxp::simd::active_isa() (simd/detail/array_dispatch.hpp), the same bits on every one.
 
 #include <algorithm>    // std::max over widths
 #include <concepts>     // std::same_as
@@ -15,7 +17,9 @@
 #include <type_traits>  // std::remove_cvref_t, std::conditional_t
 #include <utility>      // std::declval, std::index_sequence
 
+#include "../simd/detail/array_dispatch.hpp"
 #include "../simd/detail/isa_namespace.hpp"
+#include "../simd/detail/lane_ops.hpp"
 #include "../simd/lanes.hpp"  // xsimd, with GCC 12's AVX-512 false warnings silenced
 
 #include "../core/arithmetic.hpp"
@@ -85,14 +89,15 @@ template <class T>
   }
 }
 
-/// A batch of lanes holding the raw values of `T` (float lanes, or 32- or 64-bit integers).
-template <class Lane>
-using lanes = xsimd::batch<Lane>;
+/// A batch of lanes holding raw values (float lanes, or 32- or 64-bit integers) on
+/// architecture Arch.
+template <class Lane, class Arch>
+using lanes = xsimd::batch<Lane, Arch>;
 
 /// Raw lanes of format From rescaled to format To (To has at least From's fractional
 /// bits); the identity for float.
-template <class To, class From, class Lane>
-[[nodiscard]] lanes<Lane> align(const lanes<Lane>& x) noexcept {
+template <class To, class From, class Lane, class Arch>
+[[nodiscard]] lanes<Lane, Arch> align(const lanes<Lane, Arch>& x) noexcept {
   if constexpr (fixed_point<To>) {
     constexpr int shift = To::fraction_bits - From::fraction_bits;
     static_assert(shift >= 0);
@@ -124,9 +129,9 @@ class leaf {
 
   [[nodiscard]] const fxp::shape* shape() const noexcept { return &view_.shape(); }
   [[nodiscard]] T at(std::size_t i) const noexcept { return view_[i]; }
-  template <class Lane>
-  [[nodiscard]] lanes<Lane> load(std::size_t i) const noexcept {
-    return lanes<Lane>::load_unaligned(raw_pointer(view_.data()) + i);
+  template <class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> load(std::size_t i) const noexcept {
+    return simd::detail::load_converted<Lane, Arch>(raw_pointer(view_.data()) + i);
   }
 
  private:
@@ -144,9 +149,9 @@ class constant {
 
   [[nodiscard]] const fxp::shape* shape() const noexcept { return nullptr; }  // broadcasts
   [[nodiscard]] T at(std::size_t) const noexcept { return value_; }
-  template <class Lane>
-  [[nodiscard]] lanes<Lane> load(std::size_t) const noexcept {
-    return lanes<Lane>(static_cast<Lane>(raw_value(value_)));
+  template <class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> load(std::size_t) const noexcept {
+    return lanes<Lane, Arch>(static_cast<Lane>(raw_value(value_)));
   }
 
  private:
@@ -163,8 +168,9 @@ struct add {
   [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
     return a + b;
   }
-  template <class R, class A, class B, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+  template <class R, class A, class B, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a,
+                                             const lanes<Lane, Arch>& b) const noexcept {
     return align<R, A>(a) + align<R, B>(b);
   }
 };
@@ -177,8 +183,9 @@ struct subtract {
   [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
     return a - b;
   }
-  template <class R, class A, class B, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+  template <class R, class A, class B, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a,
+                                             const lanes<Lane, Arch>& b) const noexcept {
     return align<R, A>(a) - align<R, B>(b);
   }
 };
@@ -189,10 +196,19 @@ struct multiply {
   using result = decltype(std::declval<A>() * std::declval<B>());
   template <class A, class B>
   [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+    if constexpr (std::is_floating_point_v<A> && std::is_floating_point_v<B>) {
+      // Rounded on its own, as the lanes' product: an evaluation inlined into a region
+      // with FMA would otherwise fuse it with a following sum (g++'s C++ default is
+      // -ffp-contract=fast), and the tail would differ from the body's rounding.
+      if (!std::is_constant_evaluated()) return __builtin_assoc_barrier(a * b);
+    }
+#endif
     return a * b;
   }
-  template <class R, class A, class B, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a, const lanes<Lane>& b) const noexcept {
+  template <class R, class A, class B, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a,
+                                             const lanes<Lane, Arch>& b) const noexcept {
     return a * b;
   }
 };
@@ -205,8 +221,8 @@ struct negate {
   [[nodiscard]] constexpr auto operator()(const A& a) const noexcept {
     return -a;
   }
-  template <class R, class A, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
+  template <class R, class A, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a) const noexcept {
     return align<R, A>(-a);
   }
 };
@@ -219,9 +235,9 @@ struct relu {
   [[nodiscard]] constexpr A operator()(const A& a) const noexcept {
     return a < A{} ? A{} : a;
   }
-  template <class R, class A, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
-    return xsimd::max(a, lanes<Lane>(Lane{0}));
+  template <class R, class A, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a) const noexcept {
+    return simd::detail::lane_max(a, lanes<Lane, Arch>(Lane{0}));
   }
 };
 
@@ -236,10 +252,11 @@ struct clamp {
   [[nodiscard]] constexpr A operator()(const A& a) const noexcept {
     return a < lo ? lo : (hi < a ? hi : a);
   }
-  template <class R, class A, class Lane>
-  [[nodiscard]] lanes<Lane> operator()(const lanes<Lane>& a) const noexcept {
-    return xsimd::min(xsimd::max(a, lanes<Lane>(static_cast<Lane>(raw_value(lo)))),
-                      lanes<Lane>(static_cast<Lane>(raw_value(hi))));
+  template <class R, class A, class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a) const noexcept {
+    return simd::detail::lane_min(
+        simd::detail::lane_max(a, lanes<Lane, Arch>(static_cast<Lane>(raw_value(lo)))),
+        lanes<Lane, Arch>(static_cast<Lane>(raw_value(hi))));
   }
 };
 
@@ -273,13 +290,13 @@ class apply {
   }
 
   /// Elements i .. i + lanes - 1 as raw lanes of value_type.
-  template <class Lane>
-  [[nodiscard]] lanes<Lane> load(std::size_t i) const noexcept {
+  template <class Lane, class Arch>
+  [[nodiscard]] lanes<Lane, Arch> load(std::size_t i) const noexcept {
     return std::apply(
         [&](const auto&... arg) {
           return op_.template operator()<value_type,
                                          typename std::remove_cvref_t<decltype(arg)>::value_type...>(
-              arg.template load<Lane>(i)...);
+              arg.template load<Lane, Arch>(i)...);
         },
         args_);
   }
@@ -403,8 +420,10 @@ using value_type_t = typename decltype(expr::as_node(std::declval<E>()))::value_
 /// `out` holds some elements' results, not all.
 template <class T, tensor_expression E>
 void assign(tensor_view<T> out, const E& e) {
-  const auto node = expr::as_node(e);
-  using node_t = decltype(node);
+  // The node's type is spelled out, not `auto`: g++ 12 confuses a deduced local type named
+  // inside a generic lambda (the kernel below) with the lambda's own parameter.
+  using node_t = decltype(expr::as_node(e));
+  const node_t node = expr::as_node(e);
   using value = typename node_t::value_type;
   if constexpr (fixed_point<T>) {
     static_assert(detail::is_lossless(value::integer_bits, value::fraction_bits, value::is_signed,
@@ -420,16 +439,21 @@ void assign(tensor_view<T> out, const E& e) {
                                 " into a tensor of shape " + to_string(out.shape()));
   }
   using lane = expr::lane_for<value, std::max(node_t::max_width, expr::width_of<T>)>;
-  constexpr std::size_t width = expr::lanes<lane>::size;
   auto* dst = expr::raw_pointer(out.data());
   detail::for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
     const node_t piece = node;  // nodes may cache (random words): one copy per thread
     const std::size_t end = first + count;
-    std::size_t i = first;
-    for (; i + width <= end; i += width) {
-      expr::align<T, value>(piece.template load<lane>(i)).store_unaligned(dst + i);
-    }
-    for (; i < end; ++i) out[i] = T(piece.at(i));
+    simd::detail::run_array_kernel([&]<class Arch>(Arch) {
+      std::size_t i = first;
+      if constexpr (simd::simd_arch<Arch>) {
+        constexpr std::size_t width = expr::lanes<lane, Arch>::size;
+        for (; i + width <= end; i += width) {
+          simd::detail::store_converted(
+              dst + i, expr::align<T, value>(piece.template load<lane, Arch>(i)));
+        }
+      }
+      for (; i < end; ++i) out[i] = T(piece.at(i));
+    });
   });
 }
 

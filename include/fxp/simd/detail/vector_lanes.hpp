@@ -56,11 +56,14 @@ inline constexpr bool is_vector_arch = false;
 template <std::size_t Bytes>
 inline constexpr bool is_vector_arch<vector_arch<Bytes>> = true;
 
+/// The signed integer of `Bytes` bytes (1, 2, 4 or 8).
+template <std::size_t Bytes>
+using sized_int_t = std::conditional_t<
+    Bytes == 1, std::int8_t,
+    std::conditional_t<Bytes == 2, std::int16_t,
+                       std::conditional_t<Bytes == 4, std::int32_t, std::int64_t>>>;
 template <class T>
-using signed_lane_t = std::conditional_t<
-    sizeof(T) == 1, std::int8_t,
-    std::conditional_t<sizeof(T) == 2, std::int16_t,
-                       std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>>>;
+using signed_lane_t = sized_int_t<sizeof(T)>;
 
 template <class T, std::size_t N>
 struct generic_vector {
@@ -207,6 +210,13 @@ class batch<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
     return from_native(a.v_ - b.v_);
   }
   [[nodiscard]] friend batch operator*(const batch& a, const batch& b) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+    if constexpr (std::is_floating_point_v<T>) {
+      // A product rounds on its own: inside a region with FMA, g++ (whose C++ default is
+      // -ffp-contract=fast) would fuse it with a following sum, unlike the scalar core.
+      return from_native(__builtin_assoc_barrier(a.v_ * b.v_));
+    }
+#endif
     return from_native(a.v_ * b.v_);
   }
   [[nodiscard]] friend batch operator&(const batch& a, const batch& b) noexcept {
@@ -219,6 +229,7 @@ class batch<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
     return from_native(a.v_ ^ b.v_);
   }
   [[nodiscard]] friend batch operator~(const batch& a) noexcept { return from_native(~a.v_); }
+  [[nodiscard]] friend batch operator-(const batch& a) noexcept { return from_native(-a.v_); }
   /// Shifts by counts below the lane width (per lane, or one for every lane).
   [[nodiscard]] friend batch operator<<(const batch& a, const batch& count) noexcept {
     return from_native(a.v_ << count.v_);
@@ -287,7 +298,8 @@ template <class T, std::size_t B>
     return vector_lanes<T, B>::from_native(r);
   }
 #endif
-  return vector_lanes<T, B>::from_native(a.native() < b.native() ? b.native() : a.native());
+  // maxps's rule (a if a > b, else b), so that float lanes treat NaN as xsimd's do.
+  return vector_lanes<T, B>::from_native(a.native() > b.native() ? a.native() : b.native());
 }
 template <class T, std::size_t B>
 [[nodiscard]] inline vector_lanes<T, B> lane_min(const vector_lanes<T, B>& a,
@@ -299,7 +311,7 @@ template <class T, std::size_t B>
     return vector_lanes<T, B>::from_native(r);
   }
 #endif
-  return vector_lanes<T, B>::from_native(b.native() < a.native() ? b.native() : a.native());
+  return vector_lanes<T, B>::from_native(a.native() < b.native() ? a.native() : b.native());
 }
 
 /// Whether some lane of m holds: the halves or-ed together down to two 64-bit words (a
@@ -344,7 +356,7 @@ template <class U, class T, std::size_t B>
 /// Every lane converted to U by value (int32 -> float rounds to nearest even; integers
 /// narrow to their low bits): lanes of U on a vector of as many lanes.
 ///
-/// Four-fold integer widening goes in two steps through the double width, and narrowing
+/// Four-fold (or wider) integer widening goes in steps through the double width, and narrowing
 /// picks the low parts with a shuffle: g++ 12 compiles either as one conversion lane by lane
 /// (vpmovsxbd and vpmovdb are what it misses).
 template <std::size_t Ratio>
@@ -363,9 +375,9 @@ template <class U, class T, std::size_t B>
 [[nodiscard]] inline vector_lanes<U, B / sizeof(T) * sizeof(U)> lane_convert(
     const vector_lanes<T, B>& x) noexcept {
   using result = vector_lanes<U, B / sizeof(T) * sizeof(U)>;
-  if constexpr (std::is_integral_v<T> && std::is_integral_v<U> && sizeof(U) == 4 * sizeof(T)) {
-    using half_way = std::conditional_t<std::is_signed_v<T>, std::int16_t, std::uint16_t>;
-    static_assert(sizeof(T) == 1);
+  if constexpr (std::is_integral_v<T> && std::is_integral_v<U> && sizeof(U) >= 4 * sizeof(T)) {
+    using half_way = std::conditional_t<std::is_signed_v<T>, sized_int_t<2 * sizeof(T)>,
+                                        std::make_unsigned_t<sized_int_t<2 * sizeof(T)>>>;
     return lane_convert<U>(lane_convert<half_way>(x));
   } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U> && sizeof(U) < sizeof(T)) {
     return low_parts<U>(x, std::make_index_sequence<B / sizeof(T)>{});
@@ -398,6 +410,42 @@ template <class T, std::size_t B>
 [[nodiscard]] inline vector_lanes<T, B> lane_zip_hi(const vector_lanes<T, B>& a,
                                                     const vector_lanes<T, B>& b) noexcept {
   return zip_half<1>(a, b, std::make_index_sequence<B / sizeof(T)>{});
+}
+
+/// Lanes of T from p[0 .. lanes) of another arithmetic type U, converted by value, and
+/// lanes stored into such an array (integers keep their low bits): what xsimd's converting
+/// loads and stores do, for either kind of lanes.
+///
+/// Integers convert on generic vectors on every architecture: xsimd 8.1 converts them one
+/// element at a time through memory (an 8-bit expression 18x slower on AVX-512).
+template <class T, class Arch, class U>
+[[nodiscard]] inline xsimd::batch<T, Arch> load_converted(const U* p) noexcept {
+  constexpr std::size_t n = xsimd::batch<T, Arch>::size;
+  if constexpr (std::is_same_v<T, U>) {
+    return xsimd::batch<T, Arch>::load_unaligned(p);
+  } else if constexpr (is_vector_arch<Arch>) {
+    return lane_convert<T>(vector_lanes<U, n * sizeof(U)>::load_unaligned(p));
+  } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
+    const auto converted = lane_convert<T>(vector_lanes<U, n * sizeof(U)>::load_unaligned(p));
+    return xsimd::batch<T, Arch>::load_unaligned(reinterpret_cast<const T*>(&converted.native()));
+  } else {
+    return xsimd::batch<T, Arch>::load_unaligned(p);
+  }
+}
+template <class T, class Arch, class U>
+inline void store_converted(U* p, const xsimd::batch<T, Arch>& x) noexcept {
+  constexpr std::size_t n = xsimd::batch<T, Arch>::size;
+  if constexpr (std::is_same_v<T, U>) {
+    x.store_unaligned(p);
+  } else if constexpr (is_vector_arch<Arch>) {
+    lane_convert<U>(x).store_unaligned(p);
+  } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
+    alignas(64) T lanes[n];
+    x.store_aligned(lanes);
+    lane_convert<U>(vector_lanes<T, n * sizeof(T)>::load_unaligned(lanes)).store_unaligned(p);
+  } else {
+    x.store_unaligned(p);
+  }
 }
 
 FXP_END_ISA_NAMESPACE
