@@ -50,9 +50,9 @@ class word_tiles {
   [[nodiscard]] simd::word_lanes<Arch> at(std::size_t i) {
     constexpr std::size_t lanes = simd::lane_count<Arch>;
     if (filled_ == 0 || i < first_ || i + lanes > first_ + filled_) {
-      // Expressions are evaluated a batch at a time in order: fill 16 batches ahead.
+      // Expressions are evaluated a batch at a time in order: fill 1024 words ahead.
       first_ = i;
-      filled_ = 16 * lanes;
+      filled_ = words_.size();
       simd::word_buffer<Arch>(key_).fill(first_, filled_, words_.data());
     }
     return simd::word_lanes<Arch>::load_unaligned(words_.data() + (i - first_));

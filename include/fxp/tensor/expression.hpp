@@ -198,9 +198,9 @@ struct multiply {
   [[nodiscard]] constexpr auto operator()(const A& a, const B& b) const noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
     if constexpr (std::is_floating_point_v<A> && std::is_floating_point_v<B>) {
-      // Rounded on its own, as the lanes' product: an evaluation inlined into a region
+      // Rounded on its own, here and in the lanes: an evaluation inlined into a region
       // with FMA would otherwise fuse it with a following sum (g++'s C++ default is
-      // -ffp-contract=fast), and the tail would differ from the body's rounding.
+      // -ffp-contract=fast), unlike the same expression on another path.
       if (!std::is_constant_evaluated()) return __builtin_assoc_barrier(a * b);
     }
 #endif
@@ -209,6 +209,11 @@ struct multiply {
   template <class R, class A, class B, class Lane, class Arch>
   [[nodiscard]] lanes<Lane, Arch> operator()(const lanes<Lane, Arch>& a,
                                              const lanes<Lane, Arch>& b) const noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+    if constexpr (std::is_floating_point_v<Lane> && simd::detail::is_vector_arch<Arch>) {
+      return lanes<Lane, Arch>::from_native(__builtin_assoc_barrier(a.native() * b.native()));
+    }
+#endif
     return a * b;
   }
 };

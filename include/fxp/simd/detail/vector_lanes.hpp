@@ -138,9 +138,9 @@ class batch_bool<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>>
   [[nodiscard]] friend batch_bool operator||(const batch_bool& a, const batch_bool& b) noexcept {
     return from_native(a.v_ | b.v_);
   }
-  /// (On AVX-512 through mask registers: g++ 12 does some `&` of generic masks lane by lane
-  /// in general registers, nearest_even's tie and parity 4x slower; `|` and `~` it does
-  /// well, and through mask registers they measured slower.)
+  /// (On AVX-512 as an x86 instruction: g++ 12 does some `&` of generic masks lane by lane
+  /// in general registers, nearest_even's tie and parity 4x slower, and through mask
+  /// registers it converts back and forth; `|` and `~` it does well.)
   [[nodiscard]] friend batch_bool operator&&(const batch_bool& a, const batch_bool& b) noexcept {
 #if defined(FXP_HAVE_X86_VECTOR_FORMS)
     if constexpr (x86_masks) {
@@ -210,13 +210,6 @@ class batch<T, fxp::simd::FXP_ISA_NAMESPACE::vector_arch<Bytes>> {
     return from_native(a.v_ - b.v_);
   }
   [[nodiscard]] friend batch operator*(const batch& a, const batch& b) noexcept {
-#if defined(__GNUC__) && !defined(__clang__)
-    if constexpr (std::is_floating_point_v<T>) {
-      // A product rounds on its own: inside a region with FMA, g++ (whose C++ default is
-      // -ffp-contract=fast) would fuse it with a following sum, unlike the scalar core.
-      return from_native(__builtin_assoc_barrier(a.v_ * b.v_));
-    }
-#endif
     return from_native(a.v_ * b.v_);
   }
   [[nodiscard]] friend batch operator&(const batch& a, const batch& b) noexcept {
