@@ -431,6 +431,19 @@ inline void store_converted(U* p, const xsimd::batch<T, Arch>& x) noexcept {
   if constexpr (std::is_same_v<T, U>) {
     x.store_unaligned(p);
   } else if constexpr (is_vector_arch<Arch>) {
+#if defined(FXP_HAVE_X86_VECTOR_FORMS)
+    // The narrowing instructions (vpmovdb, packs) where g++ 12 shuffles bytes.
+    if constexpr (sizeof(T) == 4 && sizeof(U) < 4 && std::is_integral_v<T> &&
+                  has_x86_vector_forms<Arch::alignment()>) {
+      const auto words = lane_bitcast<xsimd::batch<std::uint32_t, Arch>>(x).native();
+      if constexpr (Arch::alignment() == 64) {
+        x86::store_narrow<sizeof(U)>(p, words);
+      } else {
+        x86::store_narrow<sizeof(U), std::is_signed_v<U>>(p, words);
+      }
+      return;
+    }
+#endif
     lane_convert<U>(x).store_unaligned(p);
   } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
     alignas(64) T lanes[n];

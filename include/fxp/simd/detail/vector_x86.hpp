@@ -131,6 +131,22 @@ inline void mul_hi_lo(u32x8& hi, u32x8& lo, const u32x8& x, std::uint32_t m) noe
   hi = reinterpret_cast<u32x8>(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA));
   lo = reinterpret_cast<u32x8>(_mm256_mullo_epi32(v, mm));
 }
+/// The 8 lanes, each holding a value of the raw type (8 or 16 bits, signed or not),
+/// narrowed and stored at p.
+template <std::size_t RawBytes, bool Signed>
+inline void store_narrow(void* p, const u32x8& x) noexcept {
+  const auto v = reinterpret_cast<__m256i>(x);
+  const __m128i lo = _mm256_castsi256_si128(v);
+  const __m128i hi = _mm256_extracti128_si256(v, 1);
+  if constexpr (RawBytes == 1) {
+    const __m128i words = _mm_packs_epi32(lo, hi);  // exact: the values fit 8 bits
+    const __m128i bytes = Signed ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
+    _mm_storel_epi64(static_cast<__m128i*>(p), bytes);
+  } else {
+    _mm_storeu_si128(static_cast<__m128i*>(p),
+                     Signed ? _mm_packs_epi32(lo, hi) : _mm_packus_epi32(lo, hi));
+  }
+}
 /// Four batches of 8 lanes, each holding a value of the raw type (8 or 16 bits, signed
 /// or not), narrowed and stored at p in order: the saturating packs are exact on such
 /// values, and work within 128-bit halves, which a permutation puts back in order.
