@@ -187,23 +187,19 @@ inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
   store_quad<Arch>(p, c, portable{});
 }
 
-// Generic vectors: one narrowing conversion per batch (vpmovdb and kin on AVX-512).
+// Generic vectors: one narrowing conversion per batch (store_converted: vpmovdb and kin on
+// AVX-512, packs on AVX2).
 template <class Arch, narrow_raw Raw>
   requires(vector_family<Arch> && sizeof(Raw) < 4)
 inline void store_lanes(Raw* p, const word_lanes<Arch>& v, native) noexcept {
-  lane_convert<Raw>(v).store_unaligned(p);
+  store_converted(p, v);
 }
 template <class Arch, narrow_raw Raw>
   requires(vector_family<Arch> && sizeof(Raw) < 4)
 inline void store_quad(Raw* p, const quad_lanes<Arch>& c, native) noexcept {
 #if defined(FXP_HAVE_X86_VECTOR_FORMS)
-  // g++ 12 narrows generic vectors by permuting words and shuffling bytes, or on AVX2 lane
-  // by lane: vpmovdb and kin on AVX-512, the packs on AVX2.
-  if constexpr (Arch::alignment() == 64) {
-    FXP_UNROLL_BATCHES
-    for (std::size_t k = 0; k < 4; ++k) x86::store_narrow<sizeof(Raw)>(p + 16 * k, c[k].native());
-    return;
-  } else if constexpr (Arch::alignment() == 32) {
+  // On AVX2 the four batches pack together (one batch at a time wastes half the packs).
+  if constexpr (Arch::alignment() == 32) {
     x86::store_quad_narrow<sizeof(Raw), std::is_signed_v<Raw>>(p, c[0].native(), c[1].native(),
                                                               c[2].native(), c[3].native());
     return;
