@@ -234,32 +234,53 @@ TEST_CASE("relu fixed: exact, and rounded once into a narrower activation format
 }
 
 TEST_CASE("max_pool2d fixed: exact maxima and error routing") {
-  const qtensor x = random_q(shape{2, 2, 6, 6}, dynamic_format::parse("u8.4"), 31, 0, 40);  // many ties
-  nn::max_pool2d p("pool", 2);
-  p.set_precision(precision("", rounding_mode::nearest), nn::training_mode::floating);
-  const nn::value y = p.forward(nn::value(x), ctx);
-  REQUIRE(y.shape() == (shape{2, 2, 3, 3}));
-  const qtensor dy = random_q(y.shape(), dynamic_format::parse("s16.8"), 32);
-  const nn::value dx = p.backward(nn::value(x), y, nn::value(dy), ctx, true);
-  std::vector<std::int64_t> expect_dx(x.size(), 0);
-  for (std::size_t plane = 0; plane < 4; ++plane)
-    for (std::size_t oh = 0; oh < 3; ++oh)
-      for (std::size_t ow = 0; ow < 3; ++ow) {
-        std::int64_t best = -1;
-        std::size_t at = 0;
-        for (std::size_t kh = 0; kh < 2; ++kh)
-          for (std::size_t kw = 0; kw < 2; ++kw) {
-            const std::size_t i = plane * 36 + (oh * 2 + kh) * 6 + ow * 2 + kw;
-            if (x.raw(i) > best) {
-              best = x.raw(i);
-              at = i;
-            }
+  // Few distinct values (many ties: the first largest in row-major order wins), windows of
+  // 2 and of 3 with stride 2 (overlapping: errors of two windows add up), inputs large
+  // enough to be split among the pool's tasks, and a backward pass after a training forward
+  // (the forward's argmax) or after an inference forward (found again from x).
+  struct setup {
+    shape x;
+    std::size_t k, s;
+  };
+  for (const setup& st : {setup{shape{2, 2, 6, 6}, 2, 2}, setup{shape{3, 9, 31, 29}, 2, 2},
+                          setup{shape{2, 3, 9, 8}, 3, 2}, setup{shape{2, 40, 33, 33}, 3, 2}}) {
+    for (const bool training : {true, false}) {
+      INFO("input " << fxp::to_string(st.x) << ", window " << st.k << ", stride " << st.s << ", training " << training);
+      const qtensor x = random_q(st.x, dynamic_format::parse("u8.4"), 31, 0, 40);
+      nn::max_pool2d p("pool", st.k, st.s);
+      p.set_precision(precision("", rounding_mode::nearest), nn::training_mode::floating);
+      nn::context c = ctx;
+      c.training = training;
+      const nn::value y = p.forward(nn::value(x), c);
+      const std::size_t h = st.x[2], w = st.x[3], oh_n = (h - st.k) / st.s + 1, ow_n = (w - st.k) / st.s + 1;
+      REQUIRE(y.shape() == (shape{st.x[0], st.x[1], oh_n, ow_n}));
+      // |dy| small enough that the sums of up to 4 overlapping windows stay within s16.8
+      const qtensor dy = random_q(y.shape(), dynamic_format::parse("s16.8"), 32, -8000, 8000);
+      const nn::value dx = p.backward(nn::value(x), y, nn::value(dy), c, true);
+      std::vector<std::int64_t> expect_dx(x.size(), 0);
+      std::size_t wrong_y = 0, wrong_dx = 0;
+      for (std::size_t plane = 0; plane < st.x[0] * st.x[1]; ++plane)
+        for (std::size_t oh = 0; oh < oh_n; ++oh)
+          for (std::size_t ow = 0; ow < ow_n; ++ow) {
+            std::int64_t best = -1;
+            std::size_t at = 0;
+            for (std::size_t kh = 0; kh < st.k; ++kh)
+              for (std::size_t kw = 0; kw < st.k; ++kw) {
+                const std::size_t i = plane * h * w + (oh * st.s + kh) * w + ow * st.s + kw;
+                if (x.raw(i) > best) {
+                  best = x.raw(i);
+                  at = i;
+                }
+              }
+            const std::size_t o = (plane * oh_n + oh) * ow_n + ow;
+            wrong_y += y.q.raw(o) != best;
+            expect_dx[at] += dy.raw(o);
           }
-        const std::size_t o = plane * 9 + oh * 3 + ow;
-        CHECK(y.q.raw(o) == best);
-        expect_dx[at] += dy.raw(o);
-      }
-  for (std::size_t i = 0; i < x.size(); ++i) CHECK(dx.q.raw(i) == expect_dx[i]);
+      for (std::size_t i = 0; i < x.size(); ++i) wrong_dx += dx.q.raw(i) != expect_dx[i];
+      CHECK(wrong_y == 0);
+      CHECK(wrong_dx == 0);
+    }
+  }
 }
 
 TEST_CASE("avg_pool2d fixed: sum / 9 rounded once") {
@@ -348,4 +369,43 @@ TEST_CASE("fixed modes name a missing format") {
   const tensor<float> x = fxp_test::uniform(shape{2, 3}, 1, 0.0f, 1.0f);
   (void)net.forward(x);
   CHECK_THROWS_WITH(net.backward(tensor<float>(shape{2, 2})), Catch::Contains("needs an 'errors' format"));
+}
+
+TEST_CASE("clip_error zeroes the errors of outputs on their format's bounds") {
+  // Outputs drawn from a narrow range around both bounds (many hit them), errors with some
+  // zeros; output and error carriers of different widths. Signed formats clip at both
+  // bounds, unsigned ones (relu outputs rest at 0) only at the top. Over 2^16 elements, so
+  // the count runs over more than one block.
+  struct setup {
+    const char* y_format;
+    const char* dy_format;
+  };
+  for (const setup& st : {setup{"s8.4", "s16.10"}, setup{"u8.5", "s16.8"}, setup{"s16.9", "s8.3"},
+                          setup{"u12.4", "s16.12"}}) {
+    INFO("y " << st.y_format << ", dy " << st.dy_format);
+    const dynamic_format fy = dynamic_format::parse(st.y_format);
+    const dynamic_format fdy = dynamic_format::parse(st.dy_format);
+    const shape s{3, 5, 77, 61};
+    qtensor y(s, fy);
+    std::mt19937_64 gen(77);
+    std::uniform_int_distribution<int> pick(0, 5);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const int p = pick(gen);
+      y.set_raw(i, p == 0 ? fy.raw_min() : p == 1 ? fy.raw_max() : p == 2 ? fy.raw_max() - 1
+                                                                     : p == 3 ? fy.raw_min() + 1 : 0);
+    }
+    const qtensor dy0 = random_q(s, fdy, 78, -3, 3);  // a seventh of them zero
+    nn::value dy{qtensor(dy0)};
+    const std::size_t zeroed = nn::detail::clip_error(dy, nn::value(y), fy);
+    std::size_t expect_zeroed = 0;
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const bool clipped = y.raw(i) == fy.raw_max() || (fy.is_signed && y.raw(i) == fy.raw_min());
+      expect_zeroed += clipped && dy0.raw(i) != 0;
+      wrong += dy.q.raw(i) != (clipped ? 0 : dy0.raw(i));
+    }
+    CHECK(wrong == 0);
+    CHECK(zeroed == expect_zeroed);
+    CHECK(expect_zeroed > 1000);
+  }
 }

@@ -284,7 +284,7 @@ TEST_CASE("fixed-point SGD: one step against exact integer arithmetic") {
 }
 
 TEST_CASE("the optimizers' 64-bit rounding equals the 128-bit one within its bounds") {
-  // round_shift64 serves the fixed-point SGD step when the formats bound every value below
+  // round_shift64 (and round_right_shift64 for shifts 0..62) serves the fixed-point SGD step when the formats bound every value below
   // 2^62 and every shift to 62: it must give round_shift's bits there, for every mode.
   __extension__ using wide = __int128;
   std::mt19937_64 rng(64);
@@ -302,8 +302,10 @@ TEST_CASE("the optimizers' 64-bit rounding equals the 128-bit one within its bou
         if (rng() & 1) v = -v;
         const auto word = static_cast<std::uint32_t>(rng());
         INFO("v " << v << " shift " << shift << " mode " << fxp::to_string(mode));
-        REQUIRE(static_cast<wide>(nn::detail::round_shift64(v, shift, mode, word)) ==
-                nn::detail::round_shift(wide{v}, shift, mode, word));
+        const wide expected = nn::detail::round_shift(wide{v}, shift, mode, word);
+        REQUIRE(static_cast<wide>(nn::detail::round_shift64(v, shift, mode, word)) == expected);
+        // The branch-free form of the SGD step's right shifts (0 to 62).
+        if (shift >= 0) REQUIRE(static_cast<wide>(nn::detail::round_right_shift64(v, shift, mode, word)) == expected);
       }
     }
   }

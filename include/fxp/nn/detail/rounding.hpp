@@ -79,6 +79,16 @@ __extension__ using uint128 = unsigned __int128;
   return q + (round_up(mode, v < 0, (q & 1) != 0, fraction, false, word) ? 1 : 0);
 }
 
+/// round_shift64 for 0 <= shift <= 62 without a branch on the shift (a loop of them
+/// vectorizes): the same result for those shifts.
+[[nodiscard]] __attribute__((always_inline)) inline std::int64_t round_right_shift64(
+    std::int64_t v, int shift, rounding_mode mode, std::uint32_t word = 0) noexcept {
+  const std::int64_t q = v >> shift;
+  const std::uint64_t rem = static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << shift) - 1);
+  const std::uint64_t fraction = (rem << 1) << (63 - shift);  // rem << (64 - shift); 0 for shift 0
+  return q + (round_up(mode, v < 0, (q & 1) != 0, fraction, false, word) ? 1 : 0);
+}
+
 /// num / den (den > 0) rounded to an integer by `mode`.
 [[nodiscard]] inline int128 round_ratio(int128 num, int128 den, rounding_mode mode,
                                         std::uint32_t word = 0) {
