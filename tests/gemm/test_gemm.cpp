@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -575,6 +576,87 @@ TEST_CASE("gemm rejects k > MaxK and bad leading dimensions, naming them", "[gem
   REQUIRE_THROWS_WITH(
       fxp::gemm(transpose::no, transpose::no, 2, 2, 2, f, 1, f, 2, f, 2),
       Catch::Contains("lda = 1"));
+}
+
+namespace {
+
+/// The raw carrier of C for a run-time output.
+template <class C>
+constexpr d::raw_carrier carrier_of() {
+  using raw = typename C::raw_type;
+  if constexpr (std::is_same_v<raw, std::int8_t>) return d::raw_carrier::int8;
+  else if constexpr (std::is_same_v<raw, std::uint8_t>) return d::raw_carrier::uint8;
+  else if constexpr (std::is_same_v<raw, std::int16_t>) return d::raw_carrier::int16;
+  else if constexpr (std::is_same_v<raw, std::uint16_t>) return d::raw_carrier::uint16;
+  else return d::raw_carrier::int32;
+}
+
+/// A GEMM whose store rounds into a run-time format (the tensor kernels' path for formats
+/// chosen at run time) on every instruction set: against the core's rounding of the exact
+/// sum plus a row and a column bias into C (saturating), and the clamped count against the
+/// same rounding into a format wide enough never to clamp.
+template <class A, class B, class C>
+void check_run_time_store(std::uint64_t seed) {
+  static_assert(std::is_same_v<typename C::overflow_policy, fxp::saturate>);
+  std::mt19937_64 rng(seed);
+  const fxp::random_key key{seed, 3, 1};
+  constexpr std::size_t m = 19, n = 45, k = 133;
+  constexpr std::uint64_t first = 77;
+  using sum_type = fxp::gemm_sum_t<A, B, fxp::gemm_default_max_k>;
+  constexpr int shift = sum_type::fraction_bits - C::fraction_bits;
+  static_assert(shift >= 1 && shift <= 62);
+  using wide = fxp::fixed<64 - C::fraction_bits, C::fraction_bits>;
+  std::uniform_int_distribution<std::int64_t> bias_value(-(std::int64_t{1} << 20), std::int64_t{1} << 20);
+  std::vector<std::int64_t> row_bias(m), col_bias(n);
+  for (auto& v : row_bias) v = bias_value(rng);
+  for (auto& v : col_bias) v = bias_value(rng);
+  for (const auto& t : transposes) {
+    const transpose ta = t[0];
+    const transpose tb = t[1];
+    const std::size_t lda = ta == transpose::no ? k : m;
+    const std::size_t ldb = tb == transpose::no ? n : k;
+    const auto a = fxp_test::random_fixed<A>(m * k, rng);
+    const auto b = fxp_test::random_fixed<B>(k * n, rng);
+    auto sums = fxp_test::exact_products(ta, tb, m, n, k, a, lda, b, ldb);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < n; ++j) sums[i * n + j] += row_bias[i] + col_bias[j];
+    }
+    fxp_test::for_each_rounding([&](auto round) {
+      using Round = typename decltype(round)::type;
+      std::vector<C> expected;
+      REQUIRE(fxp_test::expected_values<C, Round, sum_type>(sums, key, first, expected));
+      std::vector<wide> unclamped;
+      REQUIRE(fxp_test::expected_values<wide, Round, sum_type>(sums, key, first, unclamped));
+      std::uint64_t expected_clamps = 0;
+      for (const wide& x : unclamped) {
+        expected_clamps += x.raw() > static_cast<std::int64_t>(C::raw_max) || x.raw() < static_cast<std::int64_t>(C::raw_min);
+      }
+      fxp_test::for_each_isa([&](auto isa) {
+        using Isa = decltype(isa);
+        INFO("isa " << Isa::name << ", " << A::name() << " x " << B::name() << " -> " << C::name()
+                    << " rounded " << Round::name << ", transposes " << int(ta) << int(tb));
+        std::vector<C> c(m * n, C::from_raw(1));
+        std::atomic<std::uint64_t> clamped{0};
+        const d::run_time_output out{fxp::detail::raw_pointer(c.data()), n, carrier_of<C>(), key, first, n,
+                                     shift, C::raw_min, C::raw_max, row_bias.data(), col_bias.data(), &clamped};
+        d::gemm_fixed_into<Isa, fxp::gemm_default_max_k>(ta, tb, m, n, k, a.data(), lda, b.data(), ldb,
+                                                         d::run_time_stores{&out, fxp::rounding_mode_of<Round>});
+        REQUIRE(fxp_test::raws(c.data(), c.size()) == fxp_test::raws(expected.data(), expected.size()));
+        CHECK(clamped.load() == expected_clamps);
+      });
+    });
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a GEMM storing into a run-time format rounds as the core on every instruction set",
+          "[gemm][run_time]") {
+  check_run_time_store<fxp::fixed<1, 7>, fxp::fixed<2, 6>, fxp::fixed<3, 5>>(31);      // int8, clamps
+  check_run_time_store<fxp::ufixed<0, 8>, fxp::fixed<1, 7>, fxp::ufixed<4, 4>>(32);    // uint8
+  check_run_time_store<fxp::fixed<4, 12>, fxp::fixed<1, 15>, fxp::fixed<6, 10>>(33);   // split, int16
+  check_run_time_store<fxp::ufixed<2, 14>, fxp::fixed<2, 6>, fxp::ufixed<8, 8>>(34);   // uint16
+  check_run_time_store<fxp::fixed<3, 13>, fxp::fixed<4, 12>, fxp::fixed<16, 16>>(35);  // int32
 }
 
 TEST_CASE("gemm stochastic rounding is reproducible from the key and the element counter",

@@ -328,6 +328,10 @@ TEST_CASE("run-time matmul gives the compile-time bits for every storage pair an
     check_matmul<fixed<3, 13>, fixed<1, 7>, fixed<2, 6>, Round>(4, 33, 70);
     check_matmul<fixed<2, 14>, fixed<4, 12>, fixed<12, 20>, Round>(8, 8, 100);
     check_matmul<ufixed<3, 9>, ufixed<5, 3>, ufixed<8, 8>, Round>(6, 7, 300);
+    check_matmul<ufixed<2, 6>, ufixed<2, 6>, ufixed<4, 4>, Round>(7, 9, 12);  // uint8 output
+    // An output with more fractional bits than the products: no rounding (a shift of -2),
+    // the exact-sum path rather than the rounding GEMM store.
+    check_matmul<fixed<4, 4>, ufixed<6, 2>, fixed<16, 8>, Round>(5, 6, 20);
   });
 }
 

@@ -64,6 +64,74 @@ void round_sums(const std::int64_t* sums, std::size_t count, Out* out, const ran
   }
 }
 
+/// Runs body(b, cols) for every image b of the batch on the pool (one image per task: each
+/// GEMM then runs on its task's thread; one image alone uses the GEMM's own threads), cols
+/// the image's column matrix (s.patch_size() x s.out_pixels()) in a per-thread buffer.
+template <class X, class Body>
+void for_each_image_columns(const conv2d_shape& s, const X* x, const Body& body) {
+  const std::size_t p = s.out_pixels();
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
+    X* cols = thread_buffer<X>(s.patch_size() * p);
+    im2col(s, x + b * s.image_size(), cols, p);
+    body(b, static_cast<const X*>(cols));
+  });
+}
+
+/// Bytes per raw value of a run-time output.
+[[nodiscard]] constexpr std::size_t carrier_bytes(raw_carrier c) noexcept {
+  switch (c) {
+    case raw_carrier::int8:
+    case raw_carrier::uint8: return 1;
+    case raw_carrier::int16:
+    case raw_carrier::uint16: return 2;
+    case raw_carrier::int32: return 4;
+  }
+  return 4;
+}
+
+/// Forward convolution into a run-time output format (run_time_output, its row_bias one per
+/// output channel): as fxp::conv2d, image b's GEMM storing at out.c + b * O * P elements and
+/// drawing words from counter b * O * P on. The caller checks the shapes and MaxK.
+template <std::size_t MaxK, fixed_point X, fixed_point W>
+void conv2d_run_time(const conv2d_shape& s, const X* x, const W* w, const run_time_output& out,
+                     rounding_mode mode) {
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  const std::size_t per_image = s.out_channels * p;
+  for_each_image_columns(s, x, [&](std::size_t b, const X* cols) {
+    run_time_output image = out;
+    image.c = static_cast<unsigned char*>(out.c) + b * per_image * carrier_bytes(out.carrier);
+    image.first = out.first + b * per_image;
+    gemm_run_time<MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p, image,
+                        mode);
+  });
+}
+
+/// Runs on_image(b, sums) for every image b on the pool, `sums` the exact sums of image b's
+/// input gradient col2im(w^T dy[b]) as int64 in units of gemm_sum_t<W, DY, MaxK> (a
+/// per-thread buffer of s.image_size()): the column matrix is kept exact (in that sum
+/// type) through col2im.
+/// \throws std::invalid_argument when out_channels * kernel_height * kernel_width > MaxK
+template <std::size_t MaxK, fixed_point W, fixed_point DY, class OnImage>
+void backward_data_sums(const conv2d_shape& s, const W* w, const DY* dy, const OnImage& on_image) {
+  // Every partial sum of the column matrix and of col2im is a sum of at most this many
+  // products, so int64 holds them all once it is within MaxK.
+  check_reduction("fxp::conv2d_backward_data", "out_channels * kernel_height * kernel_width",
+                  s.out_channels * s.kernel_height * s.kernel_width, MaxK);
+  using sum_type = gemm_sum_t<W, DY, MaxK>;
+  const std::size_t k = s.patch_size();
+  const std::size_t p = s.out_pixels();
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
+    sum_type* cols = thread_buffer<sum_type>(k * p);
+    // Lossless: sum_type keeps every bit of the products' sums.
+    fxp::gemm<sum_type, fxp::truncate, MaxK>(transpose::yes, transpose::no, k, p, s.out_channels,
+                                             w, k, dy + b * s.out_channels * p, p, cols, p);
+    std::int64_t* sums = thread_buffer<std::int64_t>(s.image_size());
+    col2im_sum(s, cols, p, sums, [](const sum_type& v) { return static_cast<std::int64_t>(v.raw()); });
+    on_image(b, static_cast<const std::int64_t*>(sums));
+  });
+}
+
 /// A 64-bit format with S's fractional bits: holds any int64 sum of raw values of S.
 template <class S>
 using wide_sum_t = basic_fixed<64 - S::fraction_bits, S::fraction_bits, true,
@@ -135,13 +203,9 @@ void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, optional_key ke
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   const std::size_t per_image = s.out_channels * p;
-  // One image per task; each GEMM then runs on its task's thread (one image alone uses the
-  // GEMM's own threads).
-  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    std::vector<X> cols(k * p);
-    simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
-    gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(),
-                         p, y + b * per_image, p, resolved, b * per_image);
+  simd::detail::for_each_image_columns(s, x, [&](std::size_t b, const X* cols) {
+    gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p,
+                         y + b * per_image, p, resolved, b * per_image);
   });
 }
 
@@ -151,10 +215,8 @@ inline void conv2d(const conv2d_shape& s, const float* x, const float* w, float*
   s.validate("fxp::conv2d");
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
-  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    std::vector<float> cols(k * p);
-    simd::detail::im2col(s, x + b * s.image_size(), cols.data(), p);
-    gemm(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols.data(), p,
+  simd::detail::for_each_image_columns(s, x, [&](std::size_t b, const float* cols) {
+    gemm(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p,
          y + b * s.out_channels * p, p);
   });
 }
@@ -173,27 +235,11 @@ template <fixed_point DX, rounding_policy Round = typename DX::rounding_policy,
 void conv2d_backward_data(const conv2d_shape& s, const W* w, const DY* dy, DX* dx,
                           optional_key key = {}) {
   s.validate("fxp::conv2d_backward_data");
-  // Every partial sum of the column matrix and of col2im is a sum of at most this many
-  // products, so int64 holds them all once it is within MaxK.
-  simd::detail::check_reduction("fxp::conv2d_backward_data",
-                                "out_channels * kernel_height * kernel_width",
-                                s.out_channels * s.kernel_height * s.kernel_width, MaxK);
   const random_key resolved = resolve_key<Round>(key);
   using sum_type = gemm_sum_t<W, DY, MaxK>;
-  const std::size_t k = s.patch_size();
-  const std::size_t p = s.out_pixels();
-  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    std::vector<sum_type> cols(k * p);
-    // Lossless: sum_type keeps every bit of the products' sums.
-    gemm<sum_type, fxp::truncate, MaxK>(transpose::yes, transpose::no, k, p, s.out_channels, w,
-                                        k, dy + b * s.out_channels * p, p, cols.data(), p);
-    std::vector<std::int64_t> sums(s.image_size());
-    simd::detail::col2im_sum(s, cols.data(), p, sums.data(), [](const sum_type& v) {
-      return static_cast<std::int64_t>(v.raw());
-    });
-    simd::detail::round_sums<DX, Round, sum_type>(sums.data(), sums.size(),
-                                                  dx + b * s.image_size(), resolved,
-                                                  b * s.image_size());
+  simd::detail::backward_data_sums<MaxK>(s, w, dy, [&](std::size_t b, const std::int64_t* sums) {
+    simd::detail::round_sums<DX, Round, sum_type>(sums, s.image_size(), dx + b * s.image_size(),
+                                                  resolved, b * s.image_size());
   });
 }
 
@@ -205,10 +251,10 @@ inline void conv2d_backward_data(const conv2d_shape& s, const float* w, const fl
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    std::vector<float> cols(k * p);
+    float* cols = simd::detail::thread_buffer<float>(k * p);
     gemm(transpose::yes, transpose::no, k, p, s.out_channels, w, k, dy + b * s.out_channels * p,
-         p, cols.data(), p);
-    simd::detail::col2im_sum(s, cols.data(), p, dx + b * s.image_size(),
+         p, cols, p);
+    simd::detail::col2im_sum(s, cols, p, dx + b * s.image_size(),
                              [](float v) { return v; });
   });
 }

@@ -115,15 +115,39 @@ struct operand_views {
         b{pb, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1} {}
 };
 
-/// The fixed-point GEMM on a chosen instruction set (fxp::gemm runs active_isa()'s; tests
-/// run every one this processor has).
-template <class Isa, fixed_point C, rounding_policy Round, std::size_t MaxK, fixed_point A,
-          fixed_point B>
-void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
-                const A* a, std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
-                const random_key& key, std::uint64_t first_index) {
+/// The store callbacks of a fixed-point GEMM into a compile-time format C by Round.
+template <class C, class Round>
+struct compile_time_stores {
+  const output_view<C>* out;
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  [[nodiscard]] store_callback<T> get() const noexcept {
+    return {out, &Store::template rounded<C, Round, Sum, MR, NR, T>};
+  }
+};
+
+/// The store callbacks of a fixed-point GEMM into a run-time format (run_time_output), by
+/// the policy of a run-time rounding mode: one product kernel serves every format and mode.
+struct run_time_stores {
+  const run_time_output* out;
+  rounding_mode mode;
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  [[nodiscard]] store_callback<T> get() const {
+    store_callback<T> callback{out, nullptr};
+    with_rounding(mode, [&]<class Round>() {
+      callback.store = &Store::template rounded_at_run_time<Round, MR, NR, T>;
+    });
+    return callback;
+  }
+};
+
+/// The fixed-point GEMM on a chosen instruction set, storing its tiles through the
+/// callbacks `stores` gives (compile_time_stores or run_time_stores): the product kernels
+/// and packing depend on the operands alone.
+template <class Isa, std::size_t MaxK, fixed_point A, fixed_point B, class Stores>
+void gemm_fixed_into(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                     const A* a, std::size_t lda, const B* b, std::size_t ldb,
+                     const Stores& stores) {
   static_assert(check_accumulator<A, B, MaxK>());
-  check_gemm_shape("fxp::gemm", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
   if (k > MaxK) {
     throw std::invalid_argument("fxp::gemm: the reduction length k = " + std::to_string(k) +
                                 " exceeds MaxK = " + std::to_string(MaxK) +
@@ -134,7 +158,6 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
   using sum_type = typename sum_format<A, B, MaxK>::type;
   using store = typename store_of<Isa>::type;  // compiled for the kernels' instruction set
   const operand_views<A, B> views(ta, tb, a, lda, b, ldb);
-  const output_view<C> out{c, ldc, key, first_index, n};
   if constexpr (int16_plan<A, B>::usable) {
     using plan = int16_plan<A, B>;
     // A split A (16-bit operands) takes both its parts in one kernel call where the
@@ -150,10 +173,8 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
     gemm_job<kernel, acc_type> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, layout_a, A, std::int16_t>};
     job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, layout_b, B, std::int16_t>};
-    job.store_tile = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
-                                                     typename kernel::out_type>};
-    job.store_acc = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
-                                                    acc_type>};
+    job.store_tile = stores.template get<store, sum_type, kernel::mr, kernel::nr, typename kernel::out_type>();
+    job.store_acc = stores.template get<store, sum_type, kernel::mr, kernel::nr, acc_type>();
     job.parts_a = layout_a::parts;
     job.parts_b = layout_b::parts;
     job.shift_a[0] = layout_a::shift(0);
@@ -170,14 +191,37 @@ void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::s
     gemm_job<kernel, std::int64_t> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, int64_layout<A>, A, std::int64_t>};
     job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, int64_layout<B>, B, std::int64_t>};
-    job.store_tile = {&out, &store::template rounded<C, Round, sum_type, kernel::mr, kernel::nr,
-                                                     std::int64_t>};
+    job.store_tile = stores.template get<store, sum_type, kernel::mr, kernel::nr, std::int64_t>();
     job.store_acc = job.store_tile;
     job.kc = int64_kc;
     job.mc = int64_mc;
     job.nc = int64_nc;
     run_gemm(job, m, n, k);
   }
+}
+
+/// The fixed-point GEMM on a chosen instruction set (fxp::gemm runs active_isa()'s; tests
+/// run every one this processor has).
+template <class Isa, fixed_point C, rounding_policy Round, std::size_t MaxK, fixed_point A,
+          fixed_point B>
+void gemm_fixed(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                const A* a, std::size_t lda, const B* b, std::size_t ldb, C* c, std::size_t ldc,
+                const random_key& key, std::uint64_t first_index) {
+  check_gemm_shape("fxp::gemm", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+  const output_view<C> out{c, ldc, key, first_index, n};
+  gemm_fixed_into<Isa, MaxK>(ta, tb, m, n, k, a, lda, b, ldb, compile_time_stores<C, Round>{&out});
+}
+
+/// The fixed-point GEMM into a run-time output format on active_isa()'s path: the product
+/// kernels of A and B (their storage widths), the format and policy entering only in the
+/// store (see run_time_output). The caller checks the shapes.
+template <std::size_t MaxK, fixed_point A, fixed_point B>
+void gemm_run_time(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                   const A* a, std::size_t lda, const B* b, std::size_t ldb,
+                   const run_time_output& out, rounding_mode mode) {
+  on_active_isa([&]<class Isa>(Isa) {
+    gemm_fixed_into<Isa, MaxK>(ta, tb, m, n, k, a, lda, b, ldb, run_time_stores{&out, mode});
+  });
 }
 
 /// The float GEMM on a chosen instruction set.

@@ -113,6 +113,41 @@ inline void store_chunk(qtensor& out, std::size_t first, const std::int64_t* q,
   });
 }
 
+/// Elements [first, first + count) of `out`: element i the exact value input(i) rounded by
+/// `mode` into out's format with word i of `key` (see round_all), on the calling thread.
+/// Returns the number of clamped elements.
+template <class Input, class Fast = no_fast_chunk>
+std::uint64_t round_range(qtensor& out, std::size_t first, std::size_t count, rounding_mode mode,
+                          const random_key& key, const Input& input, const Fast& fast = {},
+                          int uniform_shift = 0) {
+  const dynamic_format f = out.format();
+  const std::int64_t lo = f.raw_min();
+  const std::int64_t hi = f.raw_max();
+  const bool uniform = uniform_shift >= 1 && uniform_shift <= 62;
+  std::int64_t v[epilogue_chunk];
+  int shifts[epilogue_chunk];
+  std::uint32_t words[epilogue_chunk];
+  std::int64_t q[epilogue_chunk];
+  std::uint64_t clamped = 0;
+  for (std::size_t c = 0; c < count; c += epilogue_chunk) {
+    const std::size_t n = std::min(epilogue_chunk, count - c);
+    const std::size_t at = first + c;
+    if (fast(mode, at, n, q)) {
+      clamped += clamp_chunk(q, n, lo, hi);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) {
+        const scaled_value x = input(at + j);
+        v[j] = x.v;
+        if (!uniform) shifts[j] = x.shift;
+      }
+      if (mode == rounding_mode::stochastic) simd::detail::fill_words(key, at, n, words);
+      clamped += round_chunk(mode, v, shifts, uniform ? uniform_shift : 0, words, n, lo, hi, q);
+    }
+    store_chunk(out, at, q, n);
+  }
+  return clamped;
+}
+
 /// The epilogue of every run-time kernel: element i of `out` is the exact value input(i)
 /// rounded by `mode` into out's format, with word i of `key` for stochastic rounding, on the
 /// pool. Without a key, stochastic rounding draws one here, before the pool splits the work
@@ -131,34 +166,9 @@ template <class Input, class Fast = no_fast_chunk>
 std::uint64_t round_all(qtensor& out, rounding_mode mode, const optional_key& given_key,
                         const Input& input, const Fast& fast = {}, int uniform_shift = 0) {
   const random_key key = resolve_key(given_key, mode == rounding_mode::stochastic);
-  const dynamic_format f = out.format();
-  const std::int64_t lo = f.raw_min();
-  const std::int64_t hi = f.raw_max();
-  const bool uniform = uniform_shift >= 1 && uniform_shift <= 62;
   std::atomic<std::uint64_t> total{0};
   for_each_piece(out.size(), [&](std::size_t first, std::size_t count) {
-    std::int64_t v[epilogue_chunk];
-    int shifts[epilogue_chunk];
-    std::uint32_t words[epilogue_chunk];
-    std::int64_t q[epilogue_chunk];
-    std::uint64_t clamped = 0;
-    for (std::size_t c = 0; c < count; c += epilogue_chunk) {
-      const std::size_t n = std::min(epilogue_chunk, count - c);
-      const std::size_t at = first + c;
-      if (fast(mode, at, n, q)) {
-        clamped += clamp_chunk(q, n, lo, hi);
-      } else {
-        for (std::size_t j = 0; j < n; ++j) {
-          const scaled_value x = input(at + j);
-          v[j] = x.v;
-          if (!uniform) shifts[j] = x.shift;
-        }
-        if (mode == rounding_mode::stochastic) simd::detail::fill_words(key, at, n, words);
-        clamped += round_chunk(mode, v, shifts, uniform ? uniform_shift : 0, words, n, lo, hi, q);
-      }
-      store_chunk(out, at, q, n);
-    }
-    total += clamped;
+    total += round_range(out, first, count, mode, key, input, fast, uniform_shift);
   });
   return total.load();
 }
@@ -226,11 +236,11 @@ template <class Product>
   });
 }
 
-/// Adds bias[c] * 2^(sum_frac - bias.frac) to the sums of channel c, where the sums are
-/// blocks of `channels` runs of `inner` elements (conv2d: images of channel planes; matmul:
-/// rows, inner = 1): the bias joins the exact sum before the one rounding.
-inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qtensor& bias,
-                     std::size_t channels, std::size_t inner) {
+/// bias[c] * 2^(sum_frac - bias.frac) for each of the `channels` elements of the bias: the
+/// bias in units of the products' sums, to join an exact sum before its one rounding.
+[[nodiscard]] inline std::vector<std::int64_t> aligned_bias(const char* who, int sum_frac,
+                                                            const qtensor& bias,
+                                                            std::size_t channels) {
   if (bias.size() != channels) {
     throw std::invalid_argument(std::string(who) + ": the bias has " +
                                 std::to_string(bias.size()) + " elements, expected " +
@@ -244,6 +254,15 @@ inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, con
   }
   std::vector<std::int64_t> aligned(channels);
   for (std::size_t c = 0; c < channels; ++c) aligned[c] = bias.raw(c) * (std::int64_t{1} << up);
+  return aligned;
+}
+
+/// Adds the aligned bias (aligned_bias) of channel c to the sums of channel c, where the
+/// sums are blocks of `channels` runs of `inner` elements (conv2d: images of channel planes;
+/// matmul: rows, inner = 1).
+inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, const qtensor& bias,
+                     std::size_t channels, std::size_t inner) {
+  const std::vector<std::int64_t> aligned = aligned_bias(who, sum_frac, bias, channels);
   std::int64_t* v = fxp::detail::raw_pointer(sums.data());
   const std::size_t block = channels * inner;
   for (std::size_t first = 0; first + block <= sums.size(); first += block) {
@@ -252,6 +271,43 @@ inline void add_bias(const char* who, tensor<exact_sum>& sums, int sum_frac, con
       for (std::size_t k = 0; k < inner; ++k) run[k] += aligned[c];
     }
   }
+}
+
+/// Whether a product kernel rounds in its GEMM's store (simd::detail::run_time_output):
+/// for shifts 1 to 62, which cover the formats of every usual layer. Other shifts (an
+/// output with as many fractional bits as the products, or more) go through the exact sums.
+[[nodiscard]] constexpr bool rounds_in_store(int shift) noexcept { return shift >= 1 && shift <= 62; }
+
+/// The raw carrier of a run-time output.
+template <class Raw>
+inline constexpr simd::detail::raw_carrier carrier_of = [] {
+  using simd::detail::raw_carrier;
+  if constexpr (std::is_same_v<Raw, std::int8_t>) return raw_carrier::int8;
+  else if constexpr (std::is_same_v<Raw, std::uint8_t>) return raw_carrier::uint8;
+  else if constexpr (std::is_same_v<Raw, std::int16_t>) return raw_carrier::int16;
+  else if constexpr (std::is_same_v<Raw, std::uint16_t>) return raw_carrier::uint16;
+  else return raw_carrier::int32;
+}();
+
+/// Runs product(out, a_view, b_view) on the carriers of a and b with `out` the store of
+/// y's raw values (rounding by `mode` with `shift`, rows n apart, the given biases): the
+/// product kernels' GEMMs round each tile as they finish it, with no array of exact sums.
+/// Sets y's saturation count; a random mode without a key draws one here, as round_all.
+template <class Product>
+void product_into(qtensor& y, const qtensor& a, const qtensor& b, int shift, rounding_mode mode,
+                  const optional_key& given_key, std::size_t n, const std::int64_t* row_bias,
+                  const std::int64_t* col_bias, const Product& product) {
+  const random_key key = resolve_key(given_key, mode == rounding_mode::stochastic);
+  const dynamic_format f = y.format();
+  std::atomic<std::uint64_t> clamped{0};
+  y.visit([&](auto* data) {
+    auto* raw = fxp::detail::raw_pointer(data);
+    using raw_type = std::remove_pointer_t<decltype(raw)>;
+    const simd::detail::run_time_output out{raw, n, carrier_of<raw_type>, key, 0, n, shift,
+                                            f.raw_min(), f.raw_max(), row_bias, col_bias, &clamped};
+    visit_operand(a, [&](auto va) { visit_operand(b, [&](auto vb) { product(out, va, vb); }); });
+  });
+  y.set_saturations(clamped.load());
 }
 
 /// out = sums * 2^-shift rounded into `f` (the epilogue of the product kernels).
@@ -381,11 +437,26 @@ template <tensor_like X>
                                     optional_key key = {},
                                     const qtensor* bias_per_column = nullptr) {
   constexpr const char* who = "fxp::matmul";
+  const int sum_frac = a.format().frac + b.format().frac;
+  if (detail::rounds_in_store(sum_frac - out.frac)) {
+    detail::require_operand(who, "A", a.format());
+    detail::require_operand(who, "B", b.format());
+    out.validate(who);
+    const auto [m, k, n] = detail::matmul_dims(a.shape(), b.shape(), ta, tb);
+    std::vector<std::int64_t> bias;
+    if (bias_per_column != nullptr) bias = detail::aligned_bias(who, sum_frac, *bias_per_column, n);
+    qtensor c(fxp::shape{m, n}, out);
+    detail::product_into(c, a, b, sum_frac - out.frac, mode, key, n, nullptr,
+                         bias.empty() ? nullptr : bias.data(), [&](const auto& store, auto va, auto vb) {
+      simd::detail::gemm_run_time<gemm_default_max_k>(ta, tb, m, n, k, va.data(), va.shape()[1],
+                                                      vb.data(), vb.shape()[1], store, mode);
+    });
+    return c;
+  }
   tensor<detail::exact_sum> sums =
       detail::exact_product(who, "A", a, "B", b, out, [&](auto va, auto vb) {
         return matmul<detail::exact_sum, fxp::truncate>(va, vb, ta, tb);
       });
-  const int sum_frac = a.format().frac + b.format().frac;
   const fxp::shape s = sums.shape();
   if (bias_per_column != nullptr) {
     const std::size_t n = s[1];
@@ -403,11 +474,27 @@ template <tensor_like X>
                                     optional_key key = {},
                                     const qtensor* bias_per_channel = nullptr) {
   constexpr const char* who = "fxp::conv2d";
+  const int sum_frac = x.format().frac + w.format().frac;
+  if (detail::rounds_in_store(sum_frac - out.frac)) {
+    detail::require_operand(who, "the input", x.format());
+    detail::require_operand(who, "the weights", w.format());
+    out.validate(who);
+    const conv2d_shape cs = detail::conv_shape(who, x.shape(), w.shape(), p);
+    simd::detail::check_reduction(who, "in_channels * kernel_height * kernel_width",
+                                  cs.patch_size(), gemm_default_max_k);
+    std::vector<std::int64_t> bias;
+    if (bias_per_channel != nullptr) bias = detail::aligned_bias(who, sum_frac, *bias_per_channel, cs.out_channels);
+    qtensor y(fxp::shape{cs.batch, cs.out_channels, cs.out_height(), cs.out_width()}, out);
+    detail::product_into(y, x, w, sum_frac - out.frac, mode, key, cs.out_pixels(),
+                         bias.empty() ? nullptr : bias.data(), nullptr, [&](const auto& store, auto vx, auto vw) {
+      simd::detail::conv2d_run_time<gemm_default_max_k>(cs, vx.data(), vw.data(), store, mode);
+    });
+    return y;
+  }
   tensor<detail::exact_sum> sums =
       detail::exact_product(who, "the input", x, "the weights", w, out, [&](auto vx, auto vw) {
         return conv2d<detail::exact_sum, fxp::truncate>(vx, vw, p);
       });
-  const int sum_frac = x.format().frac + w.format().frac;
   const fxp::shape s = sums.shape();
   if (bias_per_channel != nullptr) {
     const std::size_t channels = s[1];
@@ -423,11 +510,33 @@ template <tensor_like X>
                                                   const shape& input, const conv2d_params& p,
                                                   dynamic_format out, rounding_mode mode,
                                                   optional_key key = {}) {
-  tensor<detail::exact_sum> sums = detail::exact_product(
-      "fxp::conv2d_backward_data", "the weights", w, "dy", dy, out, [&](auto vw, auto vdy) {
-        return conv2d_backward_data<detail::exact_sum, fxp::truncate>(vw, vdy, input, p);
-      });
-  return detail::round_sums(sums, input, w.format().frac + dy.format().frac, out, mode, key);
+  constexpr const char* who = "fxp::conv2d_backward_data";
+  detail::require_operand(who, "the weights", w.format());
+  detail::require_operand(who, "dy", dy.format());
+  out.validate(who);
+  const conv2d_shape cs = detail::conv_shape(who, input, w.shape(), p);
+  detail::require_shape(who, "dy", dy.shape(),
+                        fxp::shape{cs.batch, cs.out_channels, cs.out_height(), cs.out_width()});
+  const int shift = w.format().frac + dy.format().frac - out.frac;
+  const random_key resolved = resolve_key(key, mode == rounding_mode::stochastic);
+  const std::size_t image = cs.image_size();
+  qtensor dx(input, out);
+  std::atomic<std::uint64_t> clamped{0};
+  // Each image's exact sums rounded into dx as its task finishes them: no tensor of sums.
+  detail::visit_operand(w, [&](auto vw) {
+    detail::visit_operand(dy, [&](auto vdy) {
+      simd::detail::backward_data_sums<gemm_default_max_k>(
+          cs, vw.data(), vdy.data(), [&](std::size_t b, const std::int64_t* sums) {
+            const auto exact = [sums, shift, first = b * image](std::size_t i) {
+              return detail::scaled_value{sums[i - first], shift};
+            };
+            clamped += detail::round_range(dx, b * image, image, mode, resolved, exact,
+                                           detail::no_fast_chunk{}, shift);
+          });
+    });
+  });
+  dx.set_saturations(clamped.load());
+  return dx;
 }
 
 /// The weight gradient of y = conv2d(x, w) for run-time formats: dw (shape `weights`) from

@@ -104,6 +104,40 @@ template <tensor_like X>
 
 // ---- matrix products --------------------------------------------------------------------
 
+FXP_END_ISA_NAMESPACE
+namespace detail {
+FXP_BEGIN_ISA_NAMESPACE
+
+/// The sizes of op(A) (m x k) and op(B) (k x n).
+struct product_dims {
+  std::size_t m, k, n;
+};
+
+/// m, k and n of op(A) op(B) for A and B of shapes a and b.
+/// \throws std::invalid_argument unless both are matrices with matching inner dimensions
+[[nodiscard]] inline product_dims matmul_dims(const shape& a, const shape& b, transpose ta,
+                                              transpose tb) {
+  require_rank("fxp::matmul", "A", a, 2);
+  require_rank("fxp::matmul", "B", b, 2);
+  const bool ta_yes = ta == transpose::yes;
+  const bool tb_yes = tb == transpose::yes;
+  const std::size_t m = a[ta_yes ? 1 : 0];
+  const std::size_t k = a[ta_yes ? 0 : 1];
+  const std::size_t kb = b[tb_yes ? 1 : 0];
+  const std::size_t n = b[tb_yes ? 0 : 1];
+  if (k != kb) {
+    throw std::invalid_argument("fxp::matmul: op(A) is " + std::to_string(m) + " x " +
+                                std::to_string(k) + " (A of shape " + to_string(a) +
+                                ") but op(B) is " + std::to_string(kb) + " x " +
+                                std::to_string(n) + " (B of shape " + to_string(b) + ")");
+  }
+  return {m, k, n};
+}
+
+FXP_END_ISA_NAMESPACE
+}  // namespace detail
+FXP_BEGIN_ISA_NAMESPACE
+
 /// C = op(A) op(B) for rank-2 tensors: op(A) is m x k, op(B) k x n. Fixed point: each element
 /// is the exact sum of its k products rounded once into C (by Round and C's overflow
 /// policy); float: summed in float in a fixed order (see fxp::gemm). Random rounding of
@@ -119,20 +153,7 @@ template <class C, rounding_policy Round = typename expr::default_rounding<C>::t
                                transpose tb = transpose::no, optional_key key = {}) {
   const auto va = detail::read_view(a);
   const auto vb = detail::read_view(b);
-  detail::require_rank("fxp::matmul", "A", va.shape(), 2);
-  detail::require_rank("fxp::matmul", "B", vb.shape(), 2);
-  const bool ta_yes = ta == transpose::yes;
-  const bool tb_yes = tb == transpose::yes;
-  const std::size_t m = va.shape()[ta_yes ? 1 : 0];
-  const std::size_t k = va.shape()[ta_yes ? 0 : 1];
-  const std::size_t kb = vb.shape()[tb_yes ? 1 : 0];
-  const std::size_t n = vb.shape()[tb_yes ? 0 : 1];
-  if (k != kb) {
-    throw std::invalid_argument("fxp::matmul: op(A) is " + std::to_string(m) + " x " +
-                                std::to_string(k) + " (A of shape " + to_string(va.shape()) +
-                                ") but op(B) is " + std::to_string(kb) + " x " +
-                                std::to_string(n) + " (B of shape " + to_string(vb.shape()) + ")");
-  }
+  const auto [m, k, n] = detail::matmul_dims(va.shape(), vb.shape(), ta, tb);
   tensor<C> c(shape{m, n});
   if constexpr (fixed_point<C>) {
     gemm<C, Round, MaxK>(ta, tb, m, n, k, va.data(), va.shape()[1], vb.data(), vb.shape()[1],

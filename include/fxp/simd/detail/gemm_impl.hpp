@@ -4,10 +4,12 @@
 // pointers: packing an operand through its lane layout, and storing finished tiles into C
 // (one rounding per element for fixed point, a copy for float).
 
+#include <atomic>       // the clamp count of a run-time output
 #include <cstddef>      // std::size_t
 #include <cstdint>      // sums, counters
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
+#include "../../core/dynamic_format.hpp"  // round_down_or_up of a run-time output
 #include "../../core/random.hpp"
 #include "gemm_kernels.hpp"  // the kernel tags, and the x86 sets compiled in
 #include "gemm_pack.hpp"
@@ -102,6 +104,30 @@ struct output_view {
   random_key key;
   std::uint64_t first;
   std::size_t n;
+};
+
+/// The integer type of a run-time output's raw values.
+enum class raw_carrier : std::uint8_t { int8, uint8, int16, uint16, int32 };
+
+/// Where a GEMM with a run-time output format stores: C(i, j), an element of the raw array
+/// `c` (of type `carrier`, rows ldc apart), is the exact sum plus row_bias[i] (when given)
+/// plus col_bias[j] (when given), all in units of 2^-(the products' fractional bits),
+/// rounded with the run-time `shift` (1..62) by the GEMM's policy and clamped into [lo, hi];
+/// the clamped elements are added to *clamped. A random policy draws word first + i * n + j
+/// under key.
+struct run_time_output {
+  void* c;
+  std::size_t ldc;
+  raw_carrier carrier;
+  random_key key;
+  std::uint64_t first;
+  std::size_t n;
+  int shift;
+  std::int64_t lo;
+  std::int64_t hi;
+  const std::int64_t* row_bias;
+  const std::int64_t* col_bias;
+  std::atomic<std::uint64_t>* clamped;
 };
 
 // The store callbacks: the portable set's here, and each x86 set's in its own namespace and

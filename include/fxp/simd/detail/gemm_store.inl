@@ -5,6 +5,42 @@
 // are vectorized for the set whose kernels produced the tile: no include guard, and not a
 // header of its own.
 
+/// The random words of a tile of C for a random policy (nothing for a deterministic one):
+/// the Philox blocks covering every row of the tile, drawn in one batch, C(i, j) taking word
+/// first + i * n + j of the key.
+template <std::size_t MR, std::size_t NR, bool NeedsWord>
+struct tile_words {
+  tile_words(const random_key&, std::uint64_t, std::size_t, std::size_t, std::size_t, std::size_t,
+             std::size_t) noexcept {}
+  [[nodiscard]] static const std::uint32_t* row(std::size_t) noexcept { return nullptr; }
+};
+
+template <std::size_t MR, std::size_t NR>
+struct tile_words<MR, NR, true> {
+  static constexpr std::size_t max_blocks = MR * (NR / philox::words_per_block + 1);
+  std::uint32_t words[philox::words_per_block * max_blocks];
+  std::size_t row_start[MR];  // the first word of row r in `words`
+
+  tile_words(const random_key& key, std::uint64_t first, std::size_t n, std::size_t i0,
+             std::size_t j0, std::size_t rows, std::size_t cols) noexcept {
+    std::uint64_t ids[max_blocks];
+    std::size_t count = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint64_t at = first + (i0 + r) * n + j0;
+      row_start[r] = count * philox::words_per_block + at % philox::words_per_block;
+      for (std::uint64_t b = at / philox::words_per_block; b <= (at + cols - 1) / philox::words_per_block; ++b) {
+        ids[count++] = b;
+      }
+    }
+    if constexpr (words_by_block_loop) {
+      philox_blocks_by_core(key, ids, count, words);
+    } else {
+      philox_blocks(key, ids, count, words);
+    }
+  }
+  [[nodiscard]] const std::uint32_t* row(std::size_t r) const noexcept { return words + row_start[r]; }
+};
+
 /// The store callbacks of one instruction set.
 struct gemm_store {
   /// The driver's store callback for fixed point: each exact sum (raw units of format Sum,
@@ -14,37 +50,67 @@ struct gemm_store {
                       std::size_t cols, const T* tile) {
     using rounding = sum_rounding<C, Round, Sum, T>;
     const auto& out = *static_cast<const output_view<C>*>(context);
-    // A random policy: the Philox blocks of every row of the tile in one batch.
-    constexpr std::size_t max_blocks = MR * (NR / philox::words_per_block + 1);
-    [[maybe_unused]] std::uint64_t ids[rounding::needs_word ? max_blocks : 1] = {};
-    [[maybe_unused]] std::uint32_t words[rounding::needs_word ? 4 * max_blocks : 1];
-    if constexpr (rounding::needs_word) {
-      std::size_t count = 0;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
-        for (std::uint64_t b = first / philox::words_per_block;
-             b <= (first + cols - 1) / philox::words_per_block; ++b) {
-          ids[count++] = b;
-        }
-      }
-      if constexpr (words_by_block_loop) {
-        philox_blocks_by_core(out.key, ids, count, words);
-      } else {
-        philox_blocks(out.key, ids, count, words);
-      }
-    }
-    std::size_t row_block = 0;  // the first block of row r in `words`
+    [[maybe_unused]] tile_words<MR, NR, rounding::needs_word> words(out.key, out.first, out.n,
+                                                                    i0, j0, rows, cols);
     for (std::size_t r = 0; r < rows; ++r) {
       C* dst = out.c + (i0 + r) * out.ldc + j0;
+      round_row<C, Round, Sum>(tile + r * NR, words.row(r), dst, cols);
+    }
+  }
+
+  /// The driver's store callback for a run-time output format (run_time_output): each
+  /// exact sum plus its row's and column's bias, rounded by Round with the run-time shift
+  /// and clamped into the format's raw range, the clamps counted. The same decision as the
+  /// run-time epilogue of the tensor kernels (fxp::detail::round_chunk), element for element.
+  template <class Round, std::size_t MR, std::size_t NR, class T>
+  static void rounded_at_run_time(const void* context, std::size_t i0, std::size_t j0,
+                                  std::size_t rows, std::size_t cols, const T* tile) {
+    const auto& out = *static_cast<const run_time_output*>(context);
+    constexpr bool needs_word = !deterministic_rounding<Round>;
+    [[maybe_unused]] tile_words<MR, NR, needs_word> words(out.key, out.first, out.n, i0, j0,
+                                                          rows, cols);
+    const int shift = out.shift;
+    const std::int64_t lo = out.lo;
+    const std::int64_t hi = out.hi;
+    std::int64_t q[MR * NR];
+    std::uint64_t clamped = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
       const T* sums = tile + r * NR;
-      const std::uint32_t* row_words = nullptr;
-      if constexpr (rounding::needs_word) {
-        const std::uint64_t first = out.first + (i0 + r) * out.n + j0;
-        row_words = words + row_block * philox::words_per_block + first % philox::words_per_block;
-        row_block += static_cast<std::size_t>((first + cols - 1) / philox::words_per_block -
-                                              first / philox::words_per_block + 1);
+      std::int64_t* row = q + r * NR;
+      const std::int64_t row_bias = out.row_bias != nullptr ? out.row_bias[i0 + r] : 0;
+      const std::uint32_t* row_words = words.row(r);
+      const auto round_one = [&](std::size_t j, std::int64_t v) {
+        std::uint32_t word = 0;
+        if constexpr (needs_word) word = row_words[j];
+        const std::int64_t x = fxp::detail::round_down_or_up<Round, std::int64_t, std::uint64_t>(v, shift, word);
+        const std::int64_t kept = x < lo ? lo : x > hi ? hi : x;
+        clamped += kept != x ? 1 : 0;
+        row[j] = kept;
+      };
+      if (out.col_bias != nullptr) {
+        const std::int64_t* col_bias = out.col_bias + j0;
+        for (std::size_t j = 0; j < cols; ++j) round_one(j, static_cast<std::int64_t>(sums[j]) + row_bias + col_bias[j]);
+      } else {
+        for (std::size_t j = 0; j < cols; ++j) round_one(j, static_cast<std::int64_t>(sums[j]) + row_bias);
       }
-      round_row<C, Round, Sum>(sums, row_words, dst, cols);
+    }
+    switch (out.carrier) {
+      case raw_carrier::int8: narrow_tile<std::int8_t, NR>(out, i0, j0, rows, cols, q); break;
+      case raw_carrier::uint8: narrow_tile<std::uint8_t, NR>(out, i0, j0, rows, cols, q); break;
+      case raw_carrier::int16: narrow_tile<std::int16_t, NR>(out, i0, j0, rows, cols, q); break;
+      case raw_carrier::uint16: narrow_tile<std::uint16_t, NR>(out, i0, j0, rows, cols, q); break;
+      case raw_carrier::int32: narrow_tile<std::int32_t, NR>(out, i0, j0, rows, cols, q); break;
+    }
+    if (clamped != 0) out.clamped->fetch_add(clamped, std::memory_order_relaxed);
+  }
+
+  /// Raw values q (rows of stride NR, each within Raw's range) stored at C(i0, j0) as Raw.
+  template <class Raw, std::size_t NR>
+  static void narrow_tile(const run_time_output& out, std::size_t i0, std::size_t j0,
+                          std::size_t rows, std::size_t cols, const std::int64_t* q) noexcept {
+    for (std::size_t r = 0; r < rows; ++r) {
+      Raw* dst = static_cast<Raw*>(out.c) + (i0 + r) * out.ldc + j0;
+      for (std::size_t j = 0; j < cols; ++j) dst[j] = static_cast<Raw>(q[r * NR + j]);
     }
   }
 
