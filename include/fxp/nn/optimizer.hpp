@@ -279,10 +279,7 @@ class sgd final : public optimizer {
     const dynamic_format fs = detail::state_format(l, role::state, fg);
     if (use_state) detail::prepare(v, target.shape(), true, fs);
     const dynamic_format fu = l.precision()[role::updates].value_or(fw);
-    const std::vector<std::int64_t> w = detail::load_raw(target);
-    const std::vector<std::int64_t> g = detail::load_raw(p.qgrad);
-    std::vector<std::int64_t> vr = use_state ? detail::load_raw(v.q) : std::vector<std::int64_t>();
-    std::vector<std::int64_t> w_new(w.size());
+    const std::size_t size = target.size();
     const int128 wd = detail::hyper(weight_decay_);
     const int128 mu = detail::hyper(momentum_);
     const int128 rate = detail::hyper(lr);
@@ -298,7 +295,7 @@ class sgd final : public optimizer {
     const random_key kw = make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t);
     // Independent elements, in pieces on the thread pool; each piece counts its own
     // saturations and the counts are added in piece order, so nothing depends on threads.
-    const std::size_t pieces = (w.size() + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
+    const std::size_t pieces = (size + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
     std::vector<std::array<std::uint64_t, 3>> sat(pieces, {0, 0, 0});
     // The same exact arithmetic in int64 wherever every intermediate fits 62 bits, which
     // the formats bound (16-bit formats and the usual hyperparameters always do): about half
@@ -350,7 +347,9 @@ class sgd final : public optimizer {
       constexpr std::size_t chunk = 256;
       std::array<std::uint32_t, chunk> bs{}, bu{}, bw{};
       std::array<Wide, chunk> src{};
-      std::array<std::int64_t, chunk> u{};
+      std::array<std::int64_t, chunk> u{}, gc{}, wc{}, vc{};
+      // The raw values in and out of their carriers a chunk at a time, the parameter and
+      // its velocity updated in place (each element read before it is written).
       for (std::size_t at = first; at < first + count; at += chunk) {
         const std::size_t len = std::min(chunk, first + count - at);
         if constexpr (random_words) {
@@ -358,14 +357,17 @@ class sgd final : public optimizer {
           simd::detail::fill_words(ku, at, len, bu.data());
           simd::detail::fill_words(kw, at, len, bw.data());
         }
-        const std::int64_t* gi = g.data() + at;
-        const std::int64_t* wi = w.data() + at;
-        std::int64_t* wo = w_new.data() + at;
+        detail::load_raw_chunk(p.qgrad, at, len, gc.data());
+        detail::load_raw_chunk(target, at, len, wc.data());
+        if (use_state) detail::load_raw_chunk(v.q, at, len, vc.data());
+        const std::int64_t* gi = gc.data();
+        const std::int64_t* wi = wc.data();
+        std::int64_t* wo = wc.data();
         for (std::size_t j = 0; j < len; ++j) {  // g' = g + wd w
           src[j] = (Wide{gi[j]} << g_up) + ((wd_w * wi[j]) << wd_up);
         }
         if (use_state) {  // v = mu v + g'
-          std::int64_t* vi = vr.data() + at;
+          std::int64_t* vi = vc.data();
           for (std::size_t j = 0; j < len; ++j) {
             const Wide exact = ((mu_w * vi[j]) << s_up) + (src[j] << gp_up);
             vi[j] = clamp(round_shift(exact, s_down, bs[j]), s_lo, s_hi, sat_s);
@@ -379,13 +381,15 @@ class sgd final : public optimizer {
           const Wide diff = (Wide{wi[j]} << w_up) - (Wide{u[j]} << u_up);
           wo[j] = clamp(round_shift(diff, w_down, bw[j]), w_lo, w_hi, sat_w);
         }
+        if (use_state) detail::store_raw_chunk(v.q, at, len, vc.data());
+        detail::store_raw_chunk(target, at, len, wc.data());
       }
       auto& n = sat[first / fxp::detail::elements_per_task];
       n[0] += sat_s;
       n[1] += sat_u;
       n[2] += sat_w;
     };
-    fxp::detail::for_each_piece(w.size(), [&](std::size_t first, std::size_t count) {
+    fxp::detail::for_each_piece(size, [&](std::size_t first, std::size_t count) {
       with_rounding(rnd, [&]<class Round>() {
         constexpr rounding_mode m = rounding_mode_of<Round>;
         if (in_int64 && right_shifts) {
@@ -409,8 +413,6 @@ class sgd final : public optimizer {
       counts[role::updates] += n[1];
       counts[mode == training_mode::fixed_master && is_w ? role::master : p.kind] += n[2];
     }
-    if (use_state) v.q = detail::store_raw(target.shape(), fs, vr);
-    target = detail::store_raw(target.shape(), fw, w_new);
     detail::refresh_forward_weights(l, p, mode, seed, t);
   }
 

@@ -70,7 +70,7 @@ struct pool_geometry {
 /// input index of its first occurrence in row-major order (NaN is never larger), on the
 /// pool. Kernel = the window size when known at compile time (0: the geometry's). Branch
 /// free: a data-dependent branch per element mispredicted half the time.
-template <std::size_t Kernel, class T>
+template <std::size_t Kernel, bool WithIndex, class T>
 void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at) {
   const std::size_t k = Kernel != 0 ? Kernel : g.kernel;
   const std::size_t plane_in = g.height * g.width;
@@ -83,17 +83,17 @@ void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at)
         for (std::size_t ow = 0; ow < g.out_width; ++ow, ++o) {
           const std::size_t top = row + ow * g.stride;
           T best = in[top];
-          auto where = static_cast<std::uint32_t>(top);
+          [[maybe_unused]] auto where = static_cast<std::uint32_t>(top);
           for (std::size_t kh = 0; kh < k; ++kh) {
             for (std::size_t kw = kh == 0 ? 1 : 0; kw < k; ++kw) {
               const std::size_t i = top + kh * g.width + kw;
               const bool larger = in[i] > best;
               best = larger ? in[i] : best;
-              where = larger ? static_cast<std::uint32_t>(i) : where;
+              if constexpr (WithIndex) where = larger ? static_cast<std::uint32_t>(i) : where;
             }
           }
           out[o] = best;
-          if (at != nullptr) at[o] = where;
+          if constexpr (WithIndex) at[o] = where;
         }
       }
     }
@@ -103,10 +103,17 @@ void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at)
 /// max_windows with the window size of g, compiled for the common 2 x 2 windows.
 template <class T>
 void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at) {
+  const auto run = [&]<std::size_t Kernel>() {
+    if (at != nullptr) {
+      max_windows<Kernel, true>(g, in, out, at);
+    } else {
+      max_windows<Kernel, false>(g, in, out, at);
+    }
+  };
   if (g.kernel == 2) {
-    max_windows<2>(g, in, out, at);
+    run.template operator()<2>();
   } else {
-    max_windows<0>(g, in, out, at);
+    run.template operator()<0>();
   }
 }
 

@@ -32,6 +32,23 @@ FXP_BEGIN_ISA_NAMESPACE
   return out;
 }
 
+/// out[0, n) = the raw values of q at [first, first + n).
+inline void load_raw_chunk(const qtensor& q, std::size_t first, std::size_t n, std::int64_t* out) {
+  q.visit([&](const auto* data) {
+    const auto* raw = fxp::detail::raw_pointer(data) + first;
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int64_t>(raw[i]);
+  });
+}
+
+/// The raw values of q at [first, first + n) = in[0, n) (each within q's format).
+inline void store_raw_chunk(qtensor& q, std::size_t first, std::size_t n, const std::int64_t* in) {
+  q.visit([&](auto* data) {
+    auto* raw = fxp::detail::raw_pointer(data) + first;
+    using raw_type = std::remove_pointer_t<decltype(raw)>;
+    for (std::size_t i = 0; i < n; ++i) raw[i] = static_cast<raw_type>(in[i]);
+  });
+}
+
 /// A qtensor of shape `s` and format `f` holding `raw` (each already within f's range).
 [[nodiscard]] inline qtensor store_raw(const fxp::shape& s, const dynamic_format& f,
                                        const std::vector<std::int64_t>& raw) {
