@@ -41,6 +41,21 @@ TEMPLATE_TEST_CASE("tensors are zeroed, 64-byte aligned and row-major", "[tensor
   for (std::size_t i = 0; i < t.size(); ++i) REQUIRE(t[i] == TestType(static_cast<int>(i % 100)));
 }
 
+TEMPLATE_TEST_CASE("tensors for overwrite have their shape and alignment and keep what is written",
+                   "[tensor]", float, (fxp::fixed<1, 7>), (fxp::ufixed<4, 12>)) {
+  for (const shape s : {shape{7}, shape{3, 5}, shape{2, 3, 4, 5}, shape{0, 3}}) {
+    tensor<TestType> t(s, fxp::for_overwrite);
+    CHECK(t.shape() == s);
+    CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = TestType(static_cast<int>(i % 7));
+    for (std::size_t i = 0; i < t.size(); ++i) REQUIRE(t[i] == TestType(static_cast<int>(i % 7)));
+  }
+  const fxp::qtensor q(shape{4, 6}, fxp::dynamic_format{12, 3, false}, fxp::for_overwrite);
+  CHECK(q.shape() == (shape{4, 6}));
+  CHECK(q.format() == (fxp::dynamic_format{12, 3, false}));
+  CHECK(q.visit([](const auto* p) { return sizeof(*p); }) == 2);  // a 16-bit carrier
+}
+
 TEST_CASE("slices and reshapes are views of the same storage", "[tensor]") {
   tensor<float> t(shape{4, 3});
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(i);

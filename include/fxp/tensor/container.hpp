@@ -120,6 +120,13 @@ struct aligned_delete {
 };
 }  // namespace detail
 
+/// The tag of the constructors that leave a tensor's elements to be written:
+/// `fxp::tensor<float> t(shape, fxp::for_overwrite)`.
+struct for_overwrite_t {
+  explicit for_overwrite_t() = default;
+};
+inline constexpr for_overwrite_t for_overwrite{};
+
 /// An owning, 64-byte aligned, row-major tensor of rank 1-4 (NCHW for images) of float,
 /// double or any fixed-point format. Copies are deep; slices and reshapes are views.
 /// \tparam T the element type
@@ -133,6 +140,13 @@ class tensor {
 
   /// A tensor of the given shape, every element zero.
   explicit tensor(const fxp::shape& s) : tensor(s, T{}) {}
+
+  /// A tensor of the given shape whose elements are left as allocated, to be written before
+  /// they are read (as std::make_unique_for_overwrite): for a result a kernel writes whole,
+  /// where zeroing it first would only cost time.
+  tensor(const fxp::shape& s, for_overwrite_t)
+    requires std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>
+      : shape_(s), data_(allocate(s.size())) {}
 
   /// A tensor of the given shape, every element `value`.
   tensor(const fxp::shape& s, const T& value) : shape_(s), data_(allocate(s.size())) {

@@ -445,7 +445,7 @@ template <tensor_like X>
     const auto [m, k, n] = detail::matmul_dims(a.shape(), b.shape(), ta, tb);
     std::vector<std::int64_t> bias;
     if (bias_per_column != nullptr) bias = detail::aligned_bias(who, sum_frac, *bias_per_column, n);
-    qtensor c(fxp::shape{m, n}, out);
+    qtensor c(fxp::shape{m, n}, out, for_overwrite);  // the GEMM stores every element
     detail::product_into(c, a, b, sum_frac - out.frac, mode, key, n, nullptr,
                          bias.empty() ? nullptr : bias.data(), [&](const auto& store, auto va, auto vb) {
       simd::detail::gemm_run_time<gemm_default_max_k>(ta, tb, m, n, k, va.data(), va.shape()[1],
@@ -484,7 +484,8 @@ template <tensor_like X>
                                   cs.patch_size(), gemm_default_max_k);
     std::vector<std::int64_t> bias;
     if (bias_per_channel != nullptr) bias = detail::aligned_bias(who, sum_frac, *bias_per_channel, cs.out_channels);
-    qtensor y(fxp::shape{cs.batch, cs.out_channels, cs.out_height(), cs.out_width()}, out);
+    qtensor y(fxp::shape{cs.batch, cs.out_channels, cs.out_height(), cs.out_width()}, out,
+              for_overwrite);  // the GEMMs store every element
     detail::product_into(y, x, w, sum_frac - out.frac, mode, key, cs.out_pixels(),
                          bias.empty() ? nullptr : bias.data(), nullptr, [&](const auto& store, auto vx, auto vw) {
       simd::detail::conv2d_run_time<gemm_default_max_k>(cs, vx.data(), vw.data(), store, mode);
@@ -520,7 +521,7 @@ template <tensor_like X>
   const int shift = w.format().frac + dy.format().frac - out.frac;
   const random_key resolved = resolve_key(key, mode == rounding_mode::stochastic);
   const std::size_t image = cs.image_size();
-  qtensor dx(input, out);
+  qtensor dx(input, out, for_overwrite);  // every image rounded into it
   std::atomic<std::uint64_t> clamped{0};
   // Each image's exact sums rounded into dx as its task finishes them: no tensor of sums.
   detail::visit_operand(w, [&](auto vw) {

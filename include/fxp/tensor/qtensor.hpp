@@ -39,6 +39,12 @@ class qtensor {
   qtensor(const fxp::shape& s, dynamic_format f)
       : shape_(s), format_(f), data_(make_storage(s.size(), f)) {}
 
+  /// A tensor of shape s whose raw values are to be written before they are read (see
+  /// fxp::for_overwrite): for the result of a kernel that writes every element.
+  /// \throws std::invalid_argument for a format out of range (dynamic_format::validate)
+  qtensor(const fxp::shape& s, dynamic_format f, for_overwrite_t)
+      : shape_(s), format_(f), data_(make_storage(s.size(), f, true)) {}
+
   qtensor(const qtensor&) = default;
   qtensor& operator=(const qtensor&) = default;
   /// Moves leave `other` empty (shape{0}, no saturations) in its format, like tensor's.
@@ -123,17 +129,21 @@ class qtensor {
 
  private:
   // The carriers are flat; shape_ gives them their shape.
-  static storage make_storage(std::size_t n, dynamic_format f) {
+  static storage make_storage(std::size_t n, dynamic_format f, bool overwrite = false) {
     const fxp::shape s{n};
     f.validate("fxp::qtensor");
+    const auto make = [&]<class Carrier>() -> storage {
+      if (overwrite) return tensor<Carrier>(s, for_overwrite);
+      return tensor<Carrier>(s);
+    };
     if (f.is_signed) {
-      if (f.bits <= 8) return tensor<fixed<8, 0>>(s);
-      if (f.bits <= 16) return tensor<fixed<16, 0>>(s);
-      return tensor<fixed<32, 0>>(s);
+      if (f.bits <= 8) return make.template operator()<fixed<8, 0>>();
+      if (f.bits <= 16) return make.template operator()<fixed<16, 0>>();
+      return make.template operator()<fixed<32, 0>>();
     }
-    if (f.bits <= 8) return tensor<ufixed<8, 0>>(s);
-    if (f.bits <= 16) return tensor<ufixed<16, 0>>(s);
-    return tensor<fixed<32, 0>>(s);
+    if (f.bits <= 8) return make.template operator()<ufixed<8, 0>>();
+    if (f.bits <= 16) return make.template operator()<ufixed<16, 0>>();
+    return make.template operator()<fixed<32, 0>>();
   }
   void check_index(std::size_t i) const {
     if (i >= size()) {
