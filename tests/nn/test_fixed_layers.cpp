@@ -230,6 +230,18 @@ TEST_CASE("relu fixed: exact, and rounded once into a narrower activation format
       const std::int64_t r = x.raw(i) > 0 ? dy.raw(i) : 0;
       CHECK(dx.q.raw(i) == ref_into(r, 8, dx.q.format(), m, key_of(nn::slot::errors).word(i)));
     }
+    // No errors format: dy itself where x > 0, for inputs and errors of other widths than
+    // each other (8-bit x, 16-bit dy; 16-bit x, 8-bit dy).
+    for (const auto& [xf, df] : {std::pair{"s8.3", "s16.8"}, std::pair{"s16.8", "s8.2"}}) {
+      const qtensor xs = random_q(shape{3, 4, 9, 11}, dynamic_format::parse(xf), 23);
+      const qtensor ds = random_q(xs.shape(), dynamic_format::parse(df), 24);
+      const nn::value ys = same.forward(nn::value(xs), ctx);
+      const nn::value dxs = same.backward(nn::value(xs), ys, nn::value(ds), ctx, true);
+      REQUIRE(dxs.q.format() == ds.format());
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < xs.size(); ++i) wrong += dxs.q.raw(i) != (xs.raw(i) > 0 ? ds.raw(i) : 0);
+      CHECK(wrong == 0);
+    }
   }
 }
 
