@@ -28,6 +28,7 @@
 #include <variant>    // state tensors
 #include <vector>     // raw arrays
 
+#include "../simd/detail/array_dispatch.hpp"  // the step on active_isa()'s path
 #include "../simd/detail/isa_namespace.hpp"
 #include "../simd/philox.hpp"  // fill_words: the random words of consecutive elements
 #include "detail/raw_ops.hpp"
@@ -393,8 +394,12 @@ class sgd final : public optimizer {
       with_rounding(rnd, [&]<class Round>() {
         constexpr rounding_mode m = rounding_mode_of<Round>;
         if (in_int64 && right_shifts) {
-          piece.template operator()<m, std::int64_t>(first, count, [](std::int64_t x, int shift, std::uint32_t word) {
-            return detail::round_right_shift64(x, shift, m, word);
+          // On active_isa()'s path: in a build without -march, the stage loops vectorize
+          // in the AVX2 or AVX-512 region (SSE2 has no 64-bit multiply or arithmetic shift).
+          simd::detail::run_array_kernel([&](auto) {
+            piece.template operator()<m, std::int64_t>(first, count, [](std::int64_t x, int shift, std::uint32_t word) {
+              return detail::round_right_shift64(x, shift, rounding_mode_of<Round>, word);
+            });
           });
         } else if (in_int64) {
           piece.template operator()<m, std::int64_t>(first, count, [](std::int64_t x, int shift, std::uint32_t word) {
