@@ -71,7 +71,8 @@ template <class X, class Body>
 void for_each_image_columns(const conv2d_shape& s, const X* x, const Body& body) {
   const std::size_t p = s.out_pixels();
   fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    X* cols = thread_buffer<X>(s.patch_size() * p);
+    // Written whole by im2col: scratch memory, not zeroed per image.
+    X* cols = scratch<X>(scratch_slot::columns, s.patch_size() * p);
     im2col(s, x + b * s.image_size(), cols, p);
     body(b, static_cast<const X*>(cols));
   });
@@ -122,11 +123,11 @@ void backward_data_sums(const conv2d_shape& s, const W* w, const DY* dy, const O
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    sum_type* cols = thread_buffer<sum_type>(k * p);
+    sum_type* cols = scratch<sum_type>(scratch_slot::columns, k * p);
     // Lossless: sum_type keeps every bit of the products' sums.
     fxp::gemm<sum_type, fxp::truncate, MaxK>(transpose::yes, transpose::no, k, p, s.out_channels,
                                              w, k, dy + b * s.out_channels * p, p, cols, p);
-    std::int64_t* sums = thread_buffer<std::int64_t>(s.image_size());
+    std::int64_t* sums = scratch<std::int64_t>(scratch_slot::image_sums, s.image_size());
     col2im_sum(s, cols, p, sums, [](const sum_type& v) { return static_cast<std::int64_t>(v.raw()); });
     on_image(b, static_cast<const std::int64_t*>(sums));
   });
@@ -251,7 +252,7 @@ inline void conv2d_backward_data(const conv2d_shape& s, const float* w, const fl
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    float* cols = simd::detail::thread_buffer<float>(k * p);
+    float* cols = simd::detail::scratch<float>(simd::detail::scratch_slot::columns, k * p);
     gemm(transpose::yes, transpose::no, k, p, s.out_channels, w, k, dy + b * s.out_channels * p,
          p, cols, p);
     simd::detail::col2im_sum(s, cols, p, dx + b * s.image_size(),

@@ -6,7 +6,6 @@
 #include <cstddef>    // std::size_t
 #include <cstring>    // std::memcpy of a run
 #include <type_traits>  // std::is_trivially_copyable_v
-#include <vector>     // the per-thread column buffers
 
 #include "../../core/conv2d_shape.hpp"
 #include "isa_namespace.hpp"
@@ -31,17 +30,6 @@ struct column_range {
   const std::size_t last =
       limit <= offset ? 0 : (limit - offset + stride - 1) / stride;
   return {first < out ? first : out, last < out ? last : out};
-}
-
-/// A buffer of at least `size` elements of T for the calling thread, kept from call to call:
-/// allocated (and zeroed) only when it grows. For matrices that are written whole before
-/// they are read (a fresh vector per image was zeroed and freed each time: 5% of a training
-/// step). One buffer per T and thread: a caller must not hold two of the same T at once.
-template <class T>
-[[nodiscard]] T* thread_buffer(std::size_t size) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < size) buffer.resize(size);
-  return buffer.data();
 }
 
 /// dst[0, n) = src[0, n) (no overlap) in a few fixed-size moves, the last one overlapping

@@ -44,10 +44,11 @@ class scratch_buffer {
   std::size_t size_ = 0;
 };
 
-/// Scratch slots of the GEMM driver, per thread.
-enum class scratch_slot : std::size_t { packed_a, packed_b, accumulators, count };
+/// Scratch slots, per thread: the GEMM driver's packed operands and accumulators, and the
+/// convolutions' column matrices and per-image sums (held while their GEMM runs).
+enum class scratch_slot : std::size_t { packed_a, packed_b, accumulators, columns, image_sums, count };
 
-/// The calling thread's scratch memory for `count` values of an arithmetic type T in
+/// The calling thread's scratch memory for `count` values of a trivially copyable T in
 /// `slot`; valid until the next request for the same slot on this thread.
 template <class T>
 [[nodiscard]] T* scratch(scratch_slot slot, std::size_t count) {
