@@ -216,6 +216,79 @@ TEST_CASE("im2col and col2im are adjoint (float, exact integers)", "[conv]") {
   }
 }
 
+namespace {
+
+// im2col of one image against its definition: row (c, ki, kj), column (oy, ox) holds input
+// (c, oy * sh + ki - ph, ox * sw + kj - pw) or zero; rows `ld` apart, nothing written
+// between a row's last column and the next row.
+template <class T>
+void check_im2col_definition() {
+  std::mt19937_64 rng(17);
+  std::size_t checked = 0;
+  for (std::size_t w = 1; w <= 40; ++w) {
+    for (std::size_t k = 1; k <= 3; ++k) {
+      for (std::size_t stride = 1; stride <= 2; ++stride) {
+        for (std::size_t pad = 0; pad < k; ++pad) {
+          conv2d_shape s;
+          s.batch = 1;
+          s.in_channels = 2;
+          s.in_height = 3 + w % 4;
+          s.in_width = w;
+          s.out_channels = 1;
+          s.kernel_height = k;
+          s.kernel_width = k;
+          s.stride_height = stride;
+          s.stride_width = stride;
+          s.pad_height = pad;
+          s.pad_width = pad;
+          if (w + 2 * pad < k) continue;
+          const std::size_t p = s.out_pixels();
+          const std::size_t ld = p + 3;
+          std::vector<T> x(s.image_size());
+          for (auto& v : x) v = static_cast<T>(1 + rng() % 100);  // nonzero: padding shows
+          const T guard = static_cast<T>(-7);
+          std::vector<T> cols(s.patch_size() * ld, guard);
+          fxp::simd::detail::im2col(s, x.data(), cols.data(), ld);
+          for (std::size_t c = 0; c < s.in_channels; ++c) {
+            for (std::size_t ki = 0; ki < k; ++ki) {
+              for (std::size_t kj = 0; kj < k; ++kj) {
+                const std::size_t row = (c * k + ki) * k + kj;
+                for (std::size_t oy = 0; oy < s.out_height(); ++oy) {
+                  for (std::size_t ox = 0; ox < s.out_width(); ++ox) {
+                    const auto iy = static_cast<long>(oy * stride + ki) - static_cast<long>(pad);
+                    const auto ix = static_cast<long>(ox * stride + kj) - static_cast<long>(pad);
+                    const bool inside = iy >= 0 && iy < static_cast<long>(s.in_height) && ix >= 0 &&
+                                        ix < static_cast<long>(w);
+                    const T expected =
+                        inside ? x[(c * s.in_height + static_cast<std::size_t>(iy)) * w +
+                                   static_cast<std::size_t>(ix)]
+                               : T{};
+                    INFO("width " << w << " kernel " << k << " stride " << stride << " pad " << pad
+                                  << " row " << row << " oy " << oy << " ox " << ox);
+                    REQUIRE(cols[row * ld + oy * s.out_width() + ox] == expected);
+                  }
+                }
+                for (std::size_t j = p; j < ld; ++j) REQUIRE(cols[row * ld + j] == guard);
+              }
+            }
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  REQUIRE(checked > 400);
+}
+
+}  // namespace
+
+TEST_CASE("im2col equals its definition for runs of every length and element size", "[conv]") {
+  check_im2col_definition<std::int8_t>();
+  check_im2col_definition<std::int16_t>();
+  check_im2col_definition<float>();
+  check_im2col_definition<double>();
+}
+
 TEST_CASE("float conv2d and its gradients are within the rounding-error bound", "[conv][float]") {
   // Each result is a sum of N products computed in float in some order: within
   // gamma_N * sum |terms|, gamma_N = N u / (1 - N u), u = 2^-24 (Higham 3.1), N the number

@@ -32,34 +32,58 @@ struct column_range {
   return {first < out ? first : out, last < out ? last : out};
 }
 
-/// dst[0, n) = src[0, n) (no overlap) in a few fixed-size moves, the last one overlapping
-/// the one before: the runs of a column matrix are as short as an output row (10 to 28
-/// elements in the reference CNN), where an element loop, vectorized or not, spent its time
-/// in its remainder (im2col was 18% of a 16-bit training step and 25% of an 8-bit forward).
+/// For r < rows: dst + r * dst_step gets [src + r * src_step, + n) (no overlap). The runs of
+/// a column matrix are as short as an output row (10 to 28 elements in the reference CNN),
+/// where an element loop, vectorized or not, spends its time in its remainder: each run is
+/// a few fixed-size moves, the last overlapping the one before, their size chosen once for
+/// all the rows (im2col was 18% of a 16-bit training step and 25% of an 8-bit forward pass
+/// with an element loop, and half of that with the size chosen per run).
 template <class T>
-void copy_run(T* dst, const T* src, std::size_t n) noexcept {
+void copy_runs(T* dst, std::size_t dst_step, const T* src, std::size_t src_step,
+               std::size_t n, std::size_t rows) noexcept {
   if constexpr (std::is_trivially_copyable_v<T>) {
-    auto* d = reinterpret_cast<unsigned char*>(dst);
-    const auto* s = reinterpret_cast<const unsigned char*>(src);
     const std::size_t bytes = n * sizeof(T);
-    // Two moves of `size` bytes cover any run of size to 2 * size bytes.
-    const auto cover = [&]<std::size_t size>() {
-      std::memcpy(d, s, size);
-      std::memcpy(d + bytes - size, s + bytes - size, size);
+    // Moves of `size` bytes: two cover any run of size to 2 * size bytes.
+    const auto by = [&]<std::size_t size>() {
+      for (std::size_t r = 0; r < rows; ++r, dst += dst_step, src += src_step) {
+        auto* d = reinterpret_cast<unsigned char*>(dst);
+        const auto* s = reinterpret_cast<const unsigned char*>(src);
+        std::size_t i = 0;
+        for (; i + size < bytes; i += size) std::memcpy(d + i, s + i, size);
+        std::memcpy(d + bytes - size, s + bytes - size, size);
+      }
     };
-    if (bytes >= 16) {
-      std::size_t i = 0;
-      for (; i + 16 <= bytes; i += 16) std::memcpy(d + i, s + i, 16);
-      if (i < bytes) std::memcpy(d + bytes - 16, s + bytes - 16, 16);
+    if (bytes >= 32) {
+      by.template operator()<32>();
+    } else if (bytes >= 16) {
+      by.template operator()<16>();
     } else if (bytes >= 8) {
-      cover.template operator()<8>();
+      by.template operator()<8>();
     } else if (bytes >= 4) {
-      cover.template operator()<4>();
-    } else {
-      for (std::size_t i = 0; i < bytes; ++i) d[i] = s[i];
+      by.template operator()<4>();
+    } else if (bytes > 0) {
+      by.template operator()<1>();
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    for (std::size_t r = 0; r < rows; ++r, dst += dst_step, src += src_step) {
+      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    }
+  }
+}
+
+/// For r < rows: dst + r * step gets n zeros (all-zero bytes: T{} of a fixed-point type or
+/// of float).
+template <class T>
+void zero_runs(T* dst, std::size_t step, std::size_t n, std::size_t rows) noexcept {
+  alignas(64) static constexpr unsigned char zero_bytes[256] = {};
+  if constexpr (std::is_trivially_copyable_v<T>) {
+    if (n * sizeof(T) <= sizeof zero_bytes) {
+      copy_runs(dst, step, reinterpret_cast<const T*>(zero_bytes), 0, n, rows);
+      return;
+    }
+  }
+  for (std::size_t r = 0; r < rows; ++r, dst += step) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = T{};
   }
 }
 
@@ -74,25 +98,34 @@ void im2col(const conv2d_shape& s, const T* image, T* cols, std::size_t ld) {
   for (std::size_t c = 0; c < s.in_channels; ++c) {
     const T* plane = image + c * s.in_height * s.in_width;
     for (std::size_t ki = 0; ki < s.kernel_height; ++ki) {
+      // The output rows whose input row oy * stride + ki - pad lies in the image.
+      const column_range y = valid_columns(oh, s.stride_height, ki, s.pad_height, s.in_height);
       for (std::size_t kj = 0; kj < s.kernel_width; ++kj, ++row) {
         T* out = cols + row * ld;
         const column_range x = valid_columns(ow, s.stride_width, kj, s.pad_width, s.in_width);
-        for (std::size_t oy = 0; oy < oh; ++oy, out += ow) {
-          const std::size_t iy = oy * s.stride_height + ki;  // + pad on both sides
-          if (iy < s.pad_height || iy >= s.in_height + s.pad_height) {
-            for (std::size_t ox = 0; ox < ow; ++ox) out[ox] = T{};
-            continue;
+        for (std::size_t i = 0; i < y.first * ow; ++i) out[i] = T{};
+        for (std::size_t i = y.last * ow; i < oh * ow; ++i) out[i] = T{};
+        if (y.first >= y.last) continue;
+        T* first_out = out + y.first * ow;
+        const std::size_t rows = y.last - y.first;
+        // Horizontal padding: zeros before and after each run, as runs of their own (an
+        // element loop becomes a call to memset per row, for one or two elements).
+        zero_runs(first_out, ow, x.first, rows);
+        zero_runs(first_out + x.last, ow, ow - x.last, rows);
+        if (x.first >= x.last) continue;
+        // Input row and column of the first element of the first run (in the image).
+        const std::size_t iy = y.first * s.stride_height + ki - s.pad_height;
+        const std::size_t ix = x.first * s.stride_width + kj - s.pad_width;
+        const T* in = plane + iy * s.in_width + ix;
+        const std::size_t in_step = s.stride_height * s.in_width;
+        if (s.stride_width == 1) {  // contiguous runs: the common case
+          copy_runs(first_out + x.first, ow, in, in_step, x.last - x.first, rows);
+        } else {
+          for (std::size_t r = 0; r < rows; ++r) {
+            T* o = first_out + r * ow + x.first;
+            const T* i = in + r * in_step;
+            for (std::size_t ox = 0; ox < x.last - x.first; ++ox) o[ox] = i[ox * s.stride_width];
           }
-          const T* in = plane + (iy - s.pad_height) * s.in_width;
-          for (std::size_t ox = 0; ox < x.first; ++ox) out[ox] = T{};
-          if (s.stride_width == 1) {  // a contiguous run: the common case
-            copy_run(out + x.first, in + (x.first + kj - s.pad_width), x.last - x.first);
-          } else {
-            for (std::size_t ox = x.first; ox < x.last; ++ox) {
-              out[ox] = in[ox * s.stride_width + kj - s.pad_width];
-            }
-          }
-          for (std::size_t ox = x.last; ox < ow; ++ox) out[ox] = T{};
         }
       }
     }
