@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
@@ -593,8 +594,10 @@ constexpr d::raw_carrier carrier_of() {
 
 /// A GEMM whose store rounds into a run-time format (the tensor kernels' path for formats
 /// chosen at run time) on every instruction set: against the core's rounding of the exact
-/// sum plus a row and a column bias into C (saturating), and the clamped count against the
-/// same rounding into a format wide enough never to clamp.
+/// sum plus a row and a column bias (each, both or neither) into C (saturating), and the
+/// clamped count against the same rounding into a format wide enough never to clamp. Some
+/// biases lie beyond 32 bits (the store's 32-bit path must clamp around them, or step
+/// aside), the rest are small.
 template <class A, class B, class C>
 void check_run_time_store(std::uint64_t seed) {
   static_assert(std::is_same_v<typename C::overflow_policy, fxp::saturate>);
@@ -607,44 +610,59 @@ void check_run_time_store(std::uint64_t seed) {
   static_assert(shift >= 1 && shift <= 62);
   using wide = fxp::fixed<64 - C::fraction_bits, C::fraction_bits>;
   std::uniform_int_distribution<std::int64_t> bias_value(-(std::int64_t{1} << 20), std::int64_t{1} << 20);
+  const std::int64_t large[] = {(std::int64_t{1} << 31) + 1000, -(std::int64_t{1} << 31) - 1000,
+                                std::int64_t{1} << 45, -(std::int64_t{1} << 45),
+                                (std::int64_t{1} << 31) - 1, -(std::int64_t{1} << 31)};
   std::vector<std::int64_t> row_bias(m), col_bias(n);
   for (auto& v : row_bias) v = bias_value(rng);
   for (auto& v : col_bias) v = bias_value(rng);
-  for (const auto& t : transposes) {
-    const transpose ta = t[0];
-    const transpose tb = t[1];
-    const std::size_t lda = ta == transpose::no ? k : m;
-    const std::size_t ldb = tb == transpose::no ? n : k;
-    const auto a = fxp_test::random_fixed<A>(m * k, rng);
-    const auto b = fxp_test::random_fixed<B>(k * n, rng);
-    auto sums = fxp_test::exact_products(ta, tb, m, n, k, a, lda, b, ldb);
-    for (std::size_t i = 0; i < m; ++i) {
-      for (std::size_t j = 0; j < n; ++j) sums[i * n + j] += row_bias[i] + col_bias[j];
-    }
-    fxp_test::for_each_rounding([&](auto round) {
-      using Round = typename decltype(round)::type;
-      std::vector<C> expected;
-      REQUIRE(fxp_test::expected_values<C, Round, sum_type>(sums, key, first, expected));
-      std::vector<wide> unclamped;
-      REQUIRE(fxp_test::expected_values<wide, Round, sum_type>(sums, key, first, unclamped));
-      std::uint64_t expected_clamps = 0;
-      for (const wide& x : unclamped) {
-        expected_clamps += x.raw() > static_cast<std::int64_t>(C::raw_max) || x.raw() < static_cast<std::int64_t>(C::raw_min);
+  for (std::size_t i = 0; i < std::size(large); ++i) {
+    row_bias[2 * i + 1] = large[i];
+    col_bias[3 * i + 2] = large[i];
+  }
+  for (const int biases : {0, 1, 2, 3}) {  // bit 0: row biases, bit 1: column biases
+    const bool by_row = (biases & 1) != 0;
+    const bool by_col = (biases & 2) != 0;
+    for (const auto& t : transposes) {
+      const transpose ta = t[0];
+      const transpose tb = t[1];
+      const std::size_t lda = ta == transpose::no ? k : m;
+      const std::size_t ldb = tb == transpose::no ? n : k;
+      const auto a = fxp_test::random_fixed<A>(m * k, rng);
+      const auto b = fxp_test::random_fixed<B>(k * n, rng);
+      auto sums = fxp_test::exact_products(ta, tb, m, n, k, a, lda, b, ldb);
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+          sums[i * n + j] += (by_row ? row_bias[i] : 0) + (by_col ? col_bias[j] : 0);
+        }
       }
-      fxp_test::for_each_isa([&](auto isa) {
-        using Isa = decltype(isa);
-        INFO("isa " << Isa::name << ", " << A::name() << " x " << B::name() << " -> " << C::name()
-                    << " rounded " << Round::name << ", transposes " << int(ta) << int(tb));
-        std::vector<C> c(m * n, C::from_raw(1));
-        std::atomic<std::uint64_t> clamped{0};
-        const d::run_time_output out{fxp::detail::raw_pointer(c.data()), n, carrier_of<C>(), key, first, n,
-                                     shift, C::raw_min, C::raw_max, row_bias.data(), col_bias.data(), &clamped};
-        d::gemm_fixed_into<Isa, fxp::gemm_default_max_k>(ta, tb, m, n, k, a.data(), lda, b.data(), ldb,
-                                                         d::run_time_stores{&out, fxp::rounding_mode_of<Round>});
-        REQUIRE(fxp_test::raws(c.data(), c.size()) == fxp_test::raws(expected.data(), expected.size()));
-        CHECK(clamped.load() == expected_clamps);
+      fxp_test::for_each_rounding([&](auto round) {
+        using Round = typename decltype(round)::type;
+        std::vector<C> expected;
+        REQUIRE(fxp_test::expected_values<C, Round, sum_type>(sums, key, first, expected));
+        std::vector<wide> unclamped;
+        REQUIRE(fxp_test::expected_values<wide, Round, sum_type>(sums, key, first, unclamped));
+        std::uint64_t expected_clamps = 0;
+        for (const wide& x : unclamped) {
+          expected_clamps += x.raw() > static_cast<std::int64_t>(C::raw_max) || x.raw() < static_cast<std::int64_t>(C::raw_min);
+        }
+        fxp_test::for_each_isa([&](auto isa) {
+          using Isa = decltype(isa);
+          INFO("isa " << Isa::name << ", " << A::name() << " x " << B::name() << " -> " << C::name()
+                      << " rounded " << Round::name << ", transposes " << int(ta) << int(tb)
+                      << ", biases " << biases);
+          std::vector<C> c(m * n, C::from_raw(1));
+          std::atomic<std::uint64_t> clamped{0};
+          const d::run_time_output out{fxp::detail::raw_pointer(c.data()), n, carrier_of<C>(), key, first, n,
+                                       shift, C::raw_min, C::raw_max, by_row ? row_bias.data() : nullptr,
+                                       by_col ? col_bias.data() : nullptr, &clamped};
+          d::gemm_fixed_into<Isa, fxp::gemm_default_max_k>(ta, tb, m, n, k, a.data(), lda, b.data(), ldb,
+                                                           d::run_time_stores{&out, fxp::rounding_mode_of<Round>});
+          REQUIRE(fxp_test::raws(c.data(), c.size()) == fxp_test::raws(expected.data(), expected.size()));
+          CHECK(clamped.load() == expected_clamps);
+        });
       });
-    });
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>       // the clamp count of a run-time output
 #include <cstddef>      // std::size_t
 #include <cstdint>      // sums, counters
+#include <limits>       // the 32-bit range of the run-time store's fast path
 #include <type_traits>  // std::is_same_v selecting the register fast path
 
 #include "../../core/dynamic_format.hpp"  // round_down_or_up of a run-time output
