@@ -5,8 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -254,11 +257,20 @@ TEST_CASE("max_pool2d fixed: exact maxima and error routing") {
     shape x;
     std::size_t k, s;
   };
+  // Unsigned and signed 8-bit and 16-bit raws: inference with 2 x 2 windows at stride 2
+  // reads each pair of neighbours as one wider integer.
+  struct values {
+    const char* format;
+    std::int64_t lo, hi;
+  };
   for (const setup& st : {setup{shape{2, 2, 6, 6}, 2, 2}, setup{shape{3, 9, 31, 29}, 2, 2},
-                          setup{shape{2, 3, 9, 8}, 3, 2}, setup{shape{2, 40, 33, 33}, 3, 2}}) {
+                          setup{shape{2, 3, 9, 8}, 3, 2}, setup{shape{2, 40, 33, 33}, 3, 2},
+                          setup{shape{1, 3, 4, 70}, 2, 2}}) {
+    for (const values& v : {values{"u8.4", 0, 40}, values{"s8.3", -40, 40}, values{"s16.8", -3000, 3000}})
     for (const bool training : {true, false}) {
-      INFO("input " << fxp::to_string(st.x) << ", window " << st.k << ", stride " << st.s << ", training " << training);
-      const qtensor x = random_q(st.x, dynamic_format::parse("u8.4"), 31, 0, 40);
+      INFO("input " << fxp::to_string(st.x) << ", window " << st.k << ", stride " << st.s << ", training " << training
+                    << ", format " << v.format);
+      const qtensor x = random_q(st.x, dynamic_format::parse(v.format), 31, v.lo, v.hi);
       nn::max_pool2d p("pool", st.k, st.s);
       p.set_precision(precision("", rounding_mode::nearest), nn::training_mode::floating);
       nn::context c = ctx;
@@ -274,7 +286,7 @@ TEST_CASE("max_pool2d fixed: exact maxima and error routing") {
       for (std::size_t plane = 0; plane < st.x[0] * st.x[1]; ++plane)
         for (std::size_t oh = 0; oh < oh_n; ++oh)
           for (std::size_t ow = 0; ow < ow_n; ++ow) {
-            std::int64_t best = -1;
+            std::int64_t best = std::numeric_limits<std::int64_t>::min();
             std::size_t at = 0;
             for (std::size_t kh = 0; kh < st.k; ++kh)
               for (std::size_t kw = 0; kw < st.k; ++kw) {
@@ -292,6 +304,36 @@ TEST_CASE("max_pool2d fixed: exact maxima and error routing") {
       CHECK(wrong_y == 0);
       CHECK(wrong_dx == 0);
     }
+  }
+}
+
+TEST_CASE("max_pool2d float inference: the first largest, NaN never larger, zeros by sign") {
+  // The same comparisons in the same order as training's argmax: each window's first
+  // element, replaced by a later one only when that is larger. So a NaN first stays, a NaN
+  // later is skipped, and -0 / +0 keep whichever came first (compared bit for bit).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float pool[] = {-0.0f, 0.0f, 1.0f, -1.0f, nan, 2.5f, -2.5f};
+  std::mt19937_64 rng(9);
+  for (const shape& xs : {shape{2, 3, 6, 8}, shape{1, 2, 5, 67}, shape{3, 1, 9, 9}}) {
+    tensor<float> x(xs);
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = pool[rng() % std::size(pool)];
+    nn::max_pool2d p("pool", 2, 2);
+    p.set_precision(precision("", rounding_mode::nearest), nn::training_mode::floating);
+    nn::context c{nn::training_mode::floating, false, 7, 3};
+    const nn::value y = p.forward(nn::value(x), c);
+    const std::size_t h = xs[2], w = xs[3], oh_n = h / 2, ow_n = w / 2;
+    std::size_t wrong = 0;
+    for (std::size_t plane = 0; plane < xs[0] * xs[1]; ++plane)
+      for (std::size_t oh = 0; oh < oh_n; ++oh)
+        for (std::size_t ow = 0; ow < ow_n; ++ow) {
+          const float* top = x.data() + plane * h * w + 2 * oh * w + 2 * ow;
+          float best = top[0];
+          for (const float e : {top[1], top[w], top[w + 1]}) best = e > best ? e : best;
+          const float got = y.f.data()[(plane * oh_n + oh) * ow_n + ow];
+          wrong += std::bit_cast<std::uint32_t>(got) != std::bit_cast<std::uint32_t>(best);
+        }
+    INFO("input " << fxp::to_string(xs));
+    CHECK(wrong == 0);
   }
 }
 

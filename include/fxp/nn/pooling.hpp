@@ -4,10 +4,13 @@
 /// fxp::nn::max_pool2d and fxp::nn::avg_pool2d: square windows, a stride, no padding.
 
 #include <algorithm>  // std::max, std::min of the plane ranges
+#include <bit>        // std::bit_cast of a pair of neighbours
 #include <cstddef>    // std::size_t
 #include <cstdint>    // raw values, argmax indices
+#include <cstring>    // std::memcpy of a pair of neighbours
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // names
+#include <type_traits>  // the integer of a pair of neighbours
 #include <utility>    // std::move
 #include <vector>     // raw arrays
 
@@ -75,6 +78,48 @@ void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at)
   const std::size_t k = Kernel != 0 ? Kernel : g.kernel;
   const std::size_t plane_in = g.height * g.width;
   const std::size_t plane_out = g.out_height * g.out_width;
+  if constexpr (Kernel == 2 && !WithIndex) {
+    if (g.stride == 2) {
+      // The common 2 x 2 windows at stride 2, a row of windows at a time: each pair of
+      // neighbours is read as one integer of twice the width and split in registers, which
+      // the compiler vectorizes (strided loads of single elements it does not). The same
+      // comparisons in the same order, so float NaN and signed zeros come out the same.
+      using pair_bits = std::conditional_t<sizeof(T) == 1, std::uint16_t,
+                                           std::conditional_t<sizeof(T) == 2, std::uint32_t, std::uint64_t>>;
+      using element_bits = std::conditional_t<sizeof(T) == 1, std::uint8_t,
+                                              std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>>;
+      static_assert(sizeof(T) <= 4 && std::endian::native == std::endian::little);
+      const auto first = [](pair_bits w) { return std::bit_cast<T>(static_cast<element_bits>(w)); };
+      const auto second = [](pair_bits w) {
+        return std::bit_cast<T>(static_cast<element_bits>(w >> (8 * sizeof(T))));
+      };
+      // In locals: stores of 8-bit values may alias anything, the geometry included.
+      const std::size_t width = g.width;
+      const std::size_t out_height = g.out_height;
+      const std::size_t out_width = g.out_width;
+      g.for_plane_ranges([=](std::size_t p0, std::size_t p1) {
+        for (std::size_t p = p0; p < p1; ++p) {
+          for (std::size_t oh = 0; oh < out_height; ++oh) {
+            const T* top = in + p * plane_in + 2 * oh * width;
+            const T* bottom = top + width;
+            T* row_out = out + p * plane_out + oh * out_width;
+            for (std::size_t ow = 0; ow < out_width; ++ow) {
+              pair_bits upper;
+              pair_bits lower;
+              std::memcpy(&upper, top + 2 * ow, sizeof upper);
+              std::memcpy(&lower, bottom + 2 * ow, sizeof lower);
+              T best = first(upper);
+              best = second(upper) > best ? second(upper) : best;
+              best = first(lower) > best ? first(lower) : best;
+              best = second(lower) > best ? second(lower) : best;
+              row_out[ow] = best;
+            }
+          }
+        }
+      });
+      return;
+    }
+  }
   g.for_plane_ranges([&](std::size_t p0, std::size_t p1) {
     for (std::size_t p = p0; p < p1; ++p) {
       std::size_t o = p * plane_out;
