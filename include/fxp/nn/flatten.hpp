@@ -35,7 +35,7 @@ class flatten final : public layer {
  private:
   static value reshaped(const value& v, const fxp::shape& s) {
     if (!v.is_fixed) return value(tensor<float>(v.f.reshape(s)));
-    return value(detail::map_raw(v.q, s, [&](const auto* src, auto* dst) {
+    return value(detail::map_raw(v.q, s, for_overwrite, [&](const auto* src, auto* dst) {
       for (std::size_t i = 0, n = v.q.size(); i < n; ++i) dst[i] = src[i];
     }));
   }

@@ -197,7 +197,7 @@ class max_pool2d final : public layer {
       }
       return value(std::move(y));
     }
-    qtensor y = detail::map_raw(x.q, ys, [&](const auto* in, auto* out) { detail::max_windows(g, in, out, at); });
+    qtensor y = detail::map_raw(x.q, ys, for_overwrite, [&](const auto* in, auto* out) { detail::max_windows(g, in, out, at); });
     return value(detail::to_format(std::move(y), precision_[role::activations], rnd,
                                    key(ctx, slot::activations), saturations_[role::activations]));
   }
@@ -239,7 +239,7 @@ class max_pool2d final : public layer {
       tensor<float> y(ys);
       detail::max_windows(g, x.f.data(), y.data(), argmax_.data());
     } else {
-      (void)detail::map_raw(x.q, ys, [&](const auto* in, auto* out) { detail::max_windows(g, in, out, argmax_.data()); });
+      (void)detail::map_raw(x.q, ys, for_overwrite, [&](const auto* in, auto* out) { detail::max_windows(g, in, out, argmax_.data()); });
     }
     argmax_current_ = true;
   }

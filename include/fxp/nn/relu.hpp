@@ -44,7 +44,7 @@ class relu final : public layer {
     const dynamic_format in = x.q.format();
     const dynamic_format out = precision_[role::activations].value_or(in);
     if (out == in) {
-      return value(detail::map_raw(x.q, x.q.shape(), [&](const auto* src, auto* dst) {
+      return value(detail::map_raw(x.q, x.q.shape(), for_overwrite, [&](const auto* src, auto* dst) {
         using raw = std::remove_cvref_t<decltype(*dst)>;
         for (std::size_t i = 0, n = x.q.size(); i < n; ++i) dst[i] = src[i] > 0 ? src[i] : raw{0};
       }));
@@ -80,7 +80,7 @@ class relu final : public layer {
     if (out == in) {
       // dy where the raw input is above zero, in one pass over both carriers (a byte mask
       // first was 5% of a training step in a build for SSE2).
-      return value(detail::map_raw(dy.q, dy.q.shape(), [&](const auto* src, auto* dst) {
+      return value(detail::map_raw(dy.q, dy.q.shape(), for_overwrite, [&](const auto* src, auto* dst) {
         x.q.visit([&](const auto* data) {
           // Restrict (8-bit raws are char types, which alias anything) and an unconditional
           // load: otherwise the compiler re-read x and dy after every store and branched

@@ -154,7 +154,7 @@ template <class C, rounding_policy Round = typename expr::default_rounding<C>::t
   const auto va = detail::read_view(a);
   const auto vb = detail::read_view(b);
   const auto [m, k, n] = detail::matmul_dims(va.shape(), vb.shape(), ta, tb);
-  tensor<C> c(shape{m, n});
+  tensor<C> c(shape{m, n}, for_overwrite);  // the GEMM writes every element
   if constexpr (fixed_point<C>) {
     gemm<C, Round, MaxK>(ta, tb, m, n, k, va.data(), va.shape()[1], vb.data(), vb.shape()[1],
                          c.data(), n, key);
@@ -247,7 +247,7 @@ template <class Y, rounding_policy Round = typename expr::default_rounding<Y>::t
   const auto vx = detail::read_view(x);
   const auto vw = detail::read_view(w);
   const conv2d_shape s = detail::conv_shape("fxp::conv2d", vx.shape(), vw.shape(), p);
-  tensor<Y> y(shape{s.batch, s.out_channels, s.out_height(), s.out_width()});
+  tensor<Y> y(shape{s.batch, s.out_channels, s.out_height(), s.out_width()}, for_overwrite);
   if constexpr (fixed_point<Y>) {
     conv2d<Y, Round, MaxK>(s, vx.data(), vw.data(), y.data(), key);
   } else {
@@ -269,7 +269,7 @@ template <class DX, rounding_policy Round = typename expr::default_rounding<DX>:
   const conv2d_shape s = detail::conv_shape("fxp::conv2d_backward_data", input, vw.shape(), p);
   detail::require_shape("fxp::conv2d_backward_data", "dy", vdy.shape(),
                         shape{s.batch, s.out_channels, s.out_height(), s.out_width()});
-  tensor<DX> dx(input);
+  tensor<DX> dx(input, for_overwrite);  // each image written whole
   if constexpr (fixed_point<DX>) {
     conv2d_backward_data<DX, Round, MaxK>(s, vw.data(), vdy.data(), dx.data(), key);
   } else {
@@ -291,7 +291,7 @@ template <class DW, rounding_policy Round = typename expr::default_rounding<DW>:
   const conv2d_shape s = detail::conv_shape("fxp::conv2d_backward_weights", vx.shape(), weights, p);
   detail::require_shape("fxp::conv2d_backward_weights", "dy", vdy.shape(),
                         shape{s.batch, s.out_channels, s.out_height(), s.out_width()});
-  tensor<DW> dw(weights);
+  tensor<DW> dw(weights, for_overwrite);
   if constexpr (fixed_point<DW>) {
     conv2d_backward_weights<DW, Round, MaxK>(s, vx.data(), vdy.data(), dw.data(), key);
   } else {

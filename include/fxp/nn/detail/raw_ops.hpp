@@ -61,11 +61,10 @@ inline void store_raw_chunk(qtensor& q, std::size_t first, std::size_t n, const 
   return q;
 }
 
-/// A qtensor of shape `s` in `in`'s format, filled by f(in_raw, out_raw) on the raw integer
-/// arrays of both (the same integer type): one instantiation of f per storage carrier.
+/// `out` (any shape, in `in`'s carrier) filled by f(in_raw, out_raw) on the raw integer
+/// arrays of both: one instantiation of f per storage carrier.
 template <class F>
-[[nodiscard]] qtensor map_raw(const qtensor& in, const fxp::shape& s, F f) {
-  qtensor out(s, in.format());
+[[nodiscard]] qtensor map_raw(const qtensor& in, qtensor out, F f) {
   in.visit([&](const auto* src) {
     using carrier = std::remove_cv_t<std::remove_pointer_t<decltype(src)>>;
     out.visit([&](auto* dst) {
@@ -75,6 +74,18 @@ template <class F>
     });
   });
   return out;
+}
+
+/// A qtensor of shape `s` in `in`'s format, filled by f(in_raw, out_raw) on the raw integer
+/// arrays of both (the same integer type): one instantiation of f per storage carrier. The
+/// output starts at zero; with fxp::for_overwrite it is not initialised (f writes it all).
+template <class F>
+[[nodiscard]] qtensor map_raw(const qtensor& in, const fxp::shape& s, F f) {
+  return map_raw(in, qtensor(s, in.format()), f);
+}
+template <class F>
+[[nodiscard]] qtensor map_raw(const qtensor& in, const fxp::shape& s, for_overwrite_t, F f) {
+  return map_raw(in, qtensor(s, in.format(), for_overwrite), f);
 }
 
 /// Exact raw values `raw` with `frac` fractional bits rounded into `f` by `mode` (element i
