@@ -50,6 +50,7 @@ std::vector<conv2d_shape> test_shapes() {
   add(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0);   // everything 1
   add(2, 1, 12, 12, 16, 5, 5, 1, 1, 2, 2);  // the reference CNN's first layer, smaller
   add(1, 3, 6, 5, 2, 3, 2, 3, 2, 2, 1);   // strides larger than the kernel overlap
+  add(9, 3, 6, 6, 5, 3, 3, 1, 1, 0, 0);   // images share a GEMM, tiles span two images
   return shapes;
 }
 

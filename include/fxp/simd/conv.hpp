@@ -64,17 +64,42 @@ void round_sums(const std::int64_t* sums, std::size_t count, Out* out, const ran
   }
 }
 
-/// Runs body(b, cols) for every image b of the batch on the pool (one image per task: each
-/// GEMM then runs on its task's thread; one image alone uses the GEMM's own threads), cols
-/// the image's column matrix (s.patch_size() x s.out_pixels()) in a per-thread buffer.
-template <class X, class Body>
-void for_each_image_columns(const conv2d_shape& s, const X* x, const Body& body) {
+/// The most images for_each_image_group puts in one group (a bound for stack arrays).
+inline constexpr std::size_t max_images_per_gemm = 64;
+
+/// How many images share one forward GEMM: enough that their columns side by side fill the
+/// kernels' tiles (one image of 10 x 10 output pixels left 28 of the 128 columns of its
+/// tiles empty) and A is packed once for them, as long as their column matrix stays within
+/// half an L2 cache and every thread still gets a group.
+[[nodiscard]] inline std::size_t images_per_gemm(const conv2d_shape& s, std::size_t element_bytes) {
+  constexpr std::size_t wanted_columns = 384;
+  constexpr std::size_t max_column_bytes = std::size_t{1} << 19;
   const std::size_t p = s.out_pixels();
-  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
-    // Written whole by im2col: scratch memory, not zeroed per image.
-    X* cols = scratch<X>(scratch_slot::columns, s.patch_size() * p);
-    im2col(s, x + b * s.image_size(), cols, p);
-    body(b, static_cast<const X*>(cols));
+  const std::size_t image_bytes = s.patch_size() * p * element_bytes;
+  std::size_t g = (wanted_columns + p - 1) / p;
+  g = std::min(g, std::max<std::size_t>(1, max_column_bytes / std::max<std::size_t>(1, image_bytes)));
+  g = std::min(g, std::max<std::size_t>(1, s.batch / std::max<std::size_t>(1, fxp::num_threads())));
+  return std::max<std::size_t>(1, std::min({g, s.batch, max_images_per_gemm}));
+}
+
+/// Runs body(b0, count, cols) for groups of consecutive images on the pool (a group per task;
+/// each GEMM then runs on its task's thread), cols the column matrices of images
+/// b0 ... b0 + count - 1 side by side: s.patch_size() rows of count * s.out_pixels()
+/// columns, image i's from column i * s.out_pixels() on (a per-thread buffer).
+template <class X, class Body>
+void for_each_image_group(const conv2d_shape& s, const X* x, const Body& body) {
+  const std::size_t p = s.out_pixels();
+  const std::size_t per_group = images_per_gemm(s, sizeof(X));
+  const std::size_t groups = (s.batch + per_group - 1) / per_group;
+  fxp::detail::parallel_for(groups, [&](std::size_t g) {
+    const std::size_t b0 = g * per_group;
+    const std::size_t count = std::min(per_group, s.batch - b0);
+    // Written whole by im2col: scratch memory, not zeroed per group.
+    X* cols = scratch<X>(scratch_slot::columns, s.patch_size() * count * p);
+    for (std::size_t i = 0; i < count; ++i) {
+      im2col(s, x + (b0 + i) * s.image_size(), cols + i * p, count * p);
+    }
+    body(b0, count, static_cast<const X*>(cols));
   });
 }
 
@@ -99,12 +124,19 @@ void conv2d_run_time(const conv2d_shape& s, const X* x, const W* w, const run_ti
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   const std::size_t per_image = s.out_channels * p;
-  for_each_image_columns(s, x, [&](std::size_t b, const X* cols) {
-    run_time_output image = out;
-    image.c = static_cast<unsigned char*>(out.c) + b * per_image * carrier_bytes(out.carrier);
-    image.first = out.first + b * per_image;
-    gemm_run_time<MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p, image,
-                        mode);
+  for_each_image_group(s, x, [&](std::size_t b0, std::size_t count, const X* cols) {
+    run_time_output outputs[max_images_per_gemm];
+    run_time_stores stores[max_images_per_gemm];
+    for (std::size_t i = 0; i < count; ++i) {
+      outputs[i] = out;
+      outputs[i].c = static_cast<unsigned char*>(out.c) + (b0 + i) * per_image * carrier_bytes(out.carrier);
+      outputs[i].first = out.first + (b0 + i) * per_image;
+      stores[i] = run_time_stores{&outputs[i], mode};
+    }
+    on_active_isa([&]<class Isa>(Isa) {
+      gemm_fixed_into<Isa, MaxK>(transpose::no, transpose::no, s.out_channels, count * p, k, w,
+                                 k, cols, count * p, image_group_stores<run_time_stores>{stores, p});
+    });
   });
 }
 
@@ -204,9 +236,19 @@ void conv2d(const conv2d_shape& s, const X* x, const W* w, Y* y, optional_key ke
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
   const std::size_t per_image = s.out_channels * p;
-  simd::detail::for_each_image_columns(s, x, [&](std::size_t b, const X* cols) {
-    gemm<Y, Round, MaxK>(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p,
-                         y + b * per_image, p, resolved, b * per_image);
+  using stores_type = simd::detail::compile_time_stores<Y, Round>;
+  simd::detail::for_each_image_group(s, x, [&](std::size_t b0, std::size_t count, const X* cols) {
+    simd::detail::output_view<Y> outputs[simd::detail::max_images_per_gemm];
+    stores_type stores[simd::detail::max_images_per_gemm];
+    for (std::size_t i = 0; i < count; ++i) {
+      outputs[i] = {y + (b0 + i) * per_image, p, resolved, (b0 + i) * per_image, p};
+      stores[i] = stores_type{&outputs[i]};
+    }
+    simd::detail::on_active_isa([&]<class Isa>(Isa) {
+      simd::detail::gemm_fixed_into<Isa, MaxK>(
+          transpose::no, transpose::no, s.out_channels, count * p, k, w, k, cols, count * p,
+          simd::detail::image_group_stores<stores_type>{stores, p});
+    });
   });
 }
 
@@ -216,9 +258,19 @@ inline void conv2d(const conv2d_shape& s, const float* x, const float* w, float*
   s.validate("fxp::conv2d");
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
-  simd::detail::for_each_image_columns(s, x, [&](std::size_t b, const float* cols) {
-    gemm(transpose::no, transpose::no, s.out_channels, p, k, w, k, cols, p,
-         y + b * s.out_channels * p, p);
+  using stores_type = simd::detail::float_stores;
+  simd::detail::for_each_image_group(s, x, [&](std::size_t b0, std::size_t count, const float* cols) {
+    simd::detail::output_view<float> outputs[simd::detail::max_images_per_gemm];
+    stores_type stores[simd::detail::max_images_per_gemm];
+    for (std::size_t i = 0; i < count; ++i) {
+      outputs[i] = {y + (b0 + i) * s.out_channels * p, p, {}, 0, p};
+      stores[i] = stores_type{&outputs[i]};
+    }
+    simd::detail::on_active_isa([&]<class Isa>(Isa) {
+      simd::detail::gemm_float_into<Isa>(transpose::no, transpose::no, s.out_channels, count * p,
+                                         k, w, k, cols, count * p,
+                                         simd::detail::image_group_stores<stores_type>{stores, p});
+    });
   });
 }
 

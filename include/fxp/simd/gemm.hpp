@@ -140,6 +140,48 @@ struct run_time_stores {
   }
 };
 
+/// The store callbacks of a float GEMM: copies.
+struct float_stores {
+  const output_view<float>* out;
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  [[nodiscard]] store_callback<T> get() const noexcept {
+    return {out, &Store::template copy<NR>};
+  }
+};
+
+/// The store callbacks of one GEMM over the column matrices of several images side by
+/// side (`pixels` columns each): a tile is cut where one image's columns end, and each piece
+/// goes to that image's own callbacks (its output and its element counters), so the result
+/// is that of one GEMM per image. One product for the group packs A once, and its columns
+/// fill the kernels' tiles where one image's columns alone would leave most of the last
+/// tile empty.
+/// \tparam Inner the stores of one image (compile_time_stores, run_time_stores, float_stores)
+template <class Inner>
+struct image_group_stores {
+  const Inner* images;   // the stores of each image of the group
+  std::size_t pixels;    // columns per image
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  [[nodiscard]] store_callback<T> get() const noexcept {
+    return {this, &store<Store, Sum, MR, NR, T>};
+  }
+
+ private:
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  static void store(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
+                    std::size_t cols, const T* tile) {
+    const auto& group = *static_cast<const image_group_stores*>(context);
+    for (std::size_t done = 0; done < cols;) {
+      const std::size_t image = (j0 + done) / group.pixels;
+      const std::size_t column = (j0 + done) % group.pixels;
+      const std::size_t piece = std::min(cols - done, group.pixels - column);
+      const store_callback<T> inner =
+          group.images[image].template get<Store, Sum, MR, NR, T>();
+      inner.store(inner.context, i0, column, rows, piece, tile + done);  // rows stay NR apart
+      done += piece;
+    }
+  }
+};
+
 /// The fixed-point GEMM on a chosen instruction set, storing its tiles through the
 /// callbacks `stores` gives (compile_time_stores or run_time_stores): the product kernels
 /// and packing depend on the operands alone.
@@ -224,24 +266,34 @@ void gemm_run_time(transpose ta, transpose tb, std::size_t m, std::size_t n, std
   });
 }
 
+/// The float GEMM on a chosen instruction set, storing its tiles through the callbacks
+/// `stores` gives (float_stores, or image_group_stores of them).
+template <class Isa, class Stores>
+void gemm_float_into(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                     const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                     const Stores& stores) {
+  using kernel = float_kernel<Isa>;
+  using store = typename store_of<Isa>::type;
+  const operand_views<float, float> views(ta, tb, a, lda, b, ldb);
+  gemm_job<kernel, float> job;
+  job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, float_layout, float, float>};
+  job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, float_layout, float, float>};
+  job.store_tile = stores.template get<store, float, kernel::mr, kernel::nr, float>();
+  job.store_acc = job.store_tile;
+  job.kc = float_kc;
+  job.mc = float_mc;
+  job.nc = float_nc;
+  run_gemm(job, m, n, k);
+}
+
 /// The float GEMM on a chosen instruction set.
 template <class Isa>
 void gemm_float(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
                 std::size_t ldc) {
   check_gemm_shape("fxp::gemm", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
-  using kernel = float_kernel<Isa>;
-  const operand_views<float, float> views(ta, tb, a, lda, b, ldb);
   const output_view<float> out{c, ldc, {}, 0, n};
-  gemm_job<kernel, float> job;
-  job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, float_layout, float, float>};
-  job.pack_b = {&views.b, &pack_operand<kernel::nr, 1, float_layout, float, float>};
-  job.store_tile = {&out, &store_of<Isa>::type::template copy<kernel::nr>};
-  job.store_acc = job.store_tile;
-  job.kc = float_kc;
-  job.mc = float_mc;
-  job.nc = float_nc;
-  run_gemm(job, m, n, k);
+  gemm_float_into<Isa>(ta, tb, m, n, k, a, lda, b, ldb, float_stores{&out});
 }
 
 FXP_END_ISA_NAMESPACE
