@@ -78,20 +78,25 @@ void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at)
   const std::size_t k = Kernel != 0 ? Kernel : g.kernel;
   const std::size_t plane_in = g.height * g.width;
   const std::size_t plane_out = g.out_height * g.out_width;
-  if constexpr (Kernel == 2 && !WithIndex) {
+  if constexpr (Kernel == 2 && sizeof(T) <= 4) {
     if (g.stride == 2) {
       // The common 2 x 2 windows at stride 2, a row of windows at a time: each pair of
       // neighbours is read as one integer of twice the width and split in registers, which
       // the compiler vectorizes (strided loads of single elements it does not). The same
-      // comparisons in the same order, so float NaN and signed zeros come out the same.
+      // comparisons in the same order (row-major, a later element only when larger), so
+      // float NaN, signed zeros and the index of ties come out the same.
       using pair_bits = std::conditional_t<sizeof(T) == 1, std::uint16_t,
                                            std::conditional_t<sizeof(T) == 2, std::uint32_t, std::uint64_t>>;
       using element_bits = std::conditional_t<sizeof(T) == 1, std::uint8_t,
                                               std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint32_t>>;
-      static_assert(sizeof(T) <= 4 && std::endian::native == std::endian::little);
-      const auto first = [](pair_bits w) { return std::bit_cast<T>(static_cast<element_bits>(w)); };
+      // The element at the lower address: the low half on a little-endian processor.
+      constexpr int first_shift = std::endian::native == std::endian::little ? 0 : 8 * sizeof(T);
+      constexpr int second_shift = 8 * sizeof(T) - first_shift;
+      const auto first = [](pair_bits w) {
+        return std::bit_cast<T>(static_cast<element_bits>(w >> first_shift));
+      };
       const auto second = [](pair_bits w) {
-        return std::bit_cast<T>(static_cast<element_bits>(w >> (8 * sizeof(T))));
+        return std::bit_cast<T>(static_cast<element_bits>(w >> second_shift));
       };
       // In locals: stores of 8-bit values may alias anything, the geometry included.
       const std::size_t width = g.width;
@@ -103,16 +108,27 @@ void max_windows(const pool_geometry& g, const T* in, T* out, std::uint32_t* at)
             const T* top = in + p * plane_in + 2 * oh * width;
             const T* bottom = top + width;
             T* row_out = out + p * plane_out + oh * out_width;
+            const auto top_index = static_cast<std::uint32_t>(p * plane_in + 2 * oh * width);
             for (std::size_t ow = 0; ow < out_width; ++ow) {
               pair_bits upper;
               pair_bits lower;
               std::memcpy(&upper, top + 2 * ow, sizeof upper);
               std::memcpy(&lower, bottom + 2 * ow, sizeof lower);
               T best = first(upper);
-              best = second(upper) > best ? second(upper) : best;
-              best = first(lower) > best ? first(lower) : best;
-              best = second(lower) > best ? second(lower) : best;
+              const auto index = [&](std::size_t offset) {
+                return top_index + static_cast<std::uint32_t>(2 * ow + offset);
+              };
+              [[maybe_unused]] std::uint32_t where = index(0);
+              const auto consider = [&](T candidate, std::uint32_t candidate_index) {
+                const bool larger = candidate > best;
+                best = larger ? candidate : best;
+                if constexpr (WithIndex) where = larger ? candidate_index : where;
+              };
+              consider(second(upper), index(1));
+              consider(first(lower), index(width));
+              consider(second(lower), index(width + 1));
               row_out[ow] = best;
+              if constexpr (WithIndex) at[p * plane_out + oh * out_width + ow] = where;
             }
           }
         }
