@@ -29,19 +29,7 @@ std::vector<conv2d_shape> test_shapes() {
   const auto add = [&](std::size_t batch, std::size_t cin, std::size_t h, std::size_t w,
                        std::size_t cout, std::size_t kh, std::size_t kw, std::size_t sh,
                        std::size_t sw, std::size_t ph, std::size_t pw) {
-    conv2d_shape s;
-    s.batch = batch;
-    s.in_channels = cin;
-    s.in_height = h;
-    s.in_width = w;
-    s.out_channels = cout;
-    s.kernel_height = kh;
-    s.kernel_width = kw;
-    s.stride_height = sh;
-    s.stride_width = sw;
-    s.pad_height = ph;
-    s.pad_width = pw;
-    shapes.push_back(s);
+    shapes.push_back(conv2d_shape{batch, cin, h, w, cout, kh, kw, sh, sw, ph, pw});
   };
   add(2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1);
   add(1, 2, 9, 9, 3, 5, 5, 2, 2, 2, 2);
@@ -230,19 +218,8 @@ void check_im2col_definition() {
     for (std::size_t k = 1; k <= 3; ++k) {
       for (std::size_t stride = 1; stride <= 2; ++stride) {
         for (std::size_t pad = 0; pad < k; ++pad) {
-          conv2d_shape s;
-          s.batch = 1;
-          s.in_channels = 2;
-          s.in_height = 3 + w % 4;
-          s.in_width = w;
-          s.out_channels = 1;
-          s.kernel_height = k;
-          s.kernel_width = k;
-          s.stride_height = stride;
-          s.stride_width = stride;
-          s.pad_height = pad;
-          s.pad_width = pad;
           if (w + 2 * pad < k) continue;
+          const conv2d_shape s{1, 2, 3 + w % 4, w, 1, k, k, stride, stride, pad, pad};
           const std::size_t p = s.out_pixels();
           const std::size_t ld = p + 3;
           std::vector<T> x(s.image_size());
