@@ -260,6 +260,61 @@ void check_im2col_definition() {
 
 }  // namespace
 
+namespace {
+
+// Both ways of summing the input gradient (a column matrix then col2im; the GEMM's store
+// adding into padded planes) give every image's exact sums, on every shape (the automatic
+// choice takes the padded planes for stride 1 only, so both are called here directly).
+template <class W, class DY>
+void check_backward_data_sums(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<conv2d_shape> shapes = test_shapes();
+  shapes.push_back(conv2d_shape{2, 2, 4, 5, 600, 2, 2, 1, 1, 1, 0});  // k > a kernel's block
+  shapes.push_back(conv2d_shape{2, 3, 9, 7, 4, 3, 2, 2, 3, 1, 0});    // strides 2 and 3
+  for (const conv2d_shape& s : shapes) {
+    INFO(W::name() << " * " << DY::name() << "; batch " << s.batch << " channels "
+                   << s.in_channels << "->" << s.out_channels << " input " << s.in_height << "x"
+                   << s.in_width << " kernel " << s.kernel_height << "x" << s.kernel_width
+                   << " stride " << s.stride_height << "," << s.stride_width << " pad "
+                   << s.pad_height << "," << s.pad_width);
+    const auto w = fxp_test::random_fixed<W>(s.weight_size(), rng);
+    const auto dy = fxp_test::random_fixed<DY>(s.output_size(), rng);
+    std::vector<i128> expected(s.input_size(), 0);
+    for_each_product(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+      expected[xi] += i128(w[wi].raw()) * i128(dy[yi].raw());
+    });
+    const auto check = [&](const char* path, auto sums_by) {
+      INFO(path);
+      std::vector<i128> got(s.input_size(), 0);
+      sums_by([&](std::size_t b, const std::int64_t* sums) {
+        for (std::size_t i = 0; i < s.image_size(); ++i) got[b * s.image_size() + i] = sums[i];
+      });
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i);
+        REQUIRE(got[i] == expected[i]);
+      }
+    };
+    constexpr std::size_t max_k = fxp::gemm_default_max_k;
+    fxp_test::for_each_path([&](fxp::simd::isa path) {
+      INFO("GEMM kernels " << fxp::simd::isa_name(path));
+      check("column matrix", [&](const auto& on_image) {
+        fxp::simd::detail::backward_data_sums_by_columns<max_k>(s, w.data(), dy.data(), on_image);
+      });
+      check("padded planes", [&](const auto& on_image) {
+        fxp::simd::detail::backward_data_sums_padded<max_k>(s, w.data(), dy.data(), on_image);
+      });
+    });
+  }
+}
+
+}  // namespace
+
+TEST_CASE("both ways of summing the input gradient give the exact sums", "[conv]") {
+  check_backward_data_sums<fxp::fixed<1, 7>, fxp::fixed<3, 13>>(21);   // 8 x 16 bits
+  check_backward_data_sums<fxp::fixed<2, 14>, fxp::fixed<3, 13>>(22);  // 16 x 16: split
+  check_backward_data_sums<fxp::fixed<10, 14>, fxp::fixed<1, 7>>(23);  // 24 bits: int64
+}
+
 TEST_CASE("im2col equals its definition for runs of every length and element size", "[conv]") {
   check_im2col_definition<std::int8_t>();
   check_im2col_definition<std::int16_t>();

@@ -16,12 +16,12 @@
 /// i (its NCHW or OIHW flat index) draws word i under the key. Images run in parallel on
 /// the pool (fxp::set_num_threads); no result depends on the thread count.
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::min, std::max, std::copy_n, std::fill_n
 #include <cstddef>    // std::size_t
 #include <cstdint>    // int64 sums, stochastic counters
 #include <stdexcept>  // std::invalid_argument
 #include <string>     // error messages
-#include <vector>     // column matrices
+#include <vector>     // column matrices, row offsets
 
 #include "../core/fixed.hpp"
 #include "../core/random.hpp"
@@ -140,17 +140,51 @@ void conv2d_run_time(const conv2d_shape& s, const X* x, const W* w, const run_ti
   });
 }
 
-/// Runs on_image(b, sums) for every image b on the pool, `sums` the exact sums of image b's
-/// input gradient col2im(w^T dy[b]) as int64 in units of gemm_sum_t<W, DY, MaxK> (a
-/// per-thread buffer of s.image_size()): the column matrix is kept exact (in that sum
-/// type) through col2im.
-/// \throws std::invalid_argument when out_channels * kernel_height * kernel_width > MaxK
+/// The layout in which backward_data_sums' GEMM store does col2im itself. The GEMM w^T dy
+/// runs on dy with each row of output pixels padded with zeros to `row_pitch` columns
+/// (column j = oy * row_pitch + ox), and each input channel's sums are a padded plane of
+/// `plane_width` columns. Column-matrix element (row (c, ki, kj), column j) then belongs at
+/// (s_h oy + ki, s_w ox + kj) of channel c's plane, that is at c * plane_size + ki *
+/// plane_width + kj + s_w * j: linear in j, so each row of a GEMM tile is added as one run
+/// at its row's offset (offset_sums), and the zero columns (ox >= ow) add zeros wherever
+/// they land. No column matrix is written or read back, and the runs are whole tile rows
+/// instead of one output row each (10 elements in the reference CNN's second layer).
+struct padded_sums_layout {
+  std::size_t row_pitch = 0;    // GEMM columns per row of output pixels
+  std::size_t plane_width = 0;  // sums per row of an input channel's padded plane
+  std::size_t plane_size = 0;   // sums per padded plane
+  std::size_t size = 0;         // sums of one image, with where the zero columns land
+
+  explicit padded_sums_layout(const conv2d_shape& s) noexcept {
+    const std::size_t sh = s.stride_height;
+    const std::size_t sw = s.stride_width;
+    const std::size_t ow = s.out_width();
+    // plane_width = s_w * unit holds every s_w ox + kj and the input's columns; the rows of
+    // GEMM columns are s_h * unit apart so that s_w * j steps s_h plane rows per output row.
+    const std::size_t unit = std::max({ceil_div(ow, sh),
+                                       ceil_div((ow - 1) * sw + s.kernel_width, sw),
+                                       ceil_div(s.in_width + s.pad_width, sw)});
+    row_pitch = sh * unit;
+    plane_width = sw * unit;
+    plane_size = (s.in_height + 2 * s.pad_height) * plane_width;
+    const std::size_t last_reach = sw * (s.out_height() * row_pitch - 1) +
+                                   (s.kernel_height - 1) * plane_width + s.kernel_width;
+    size = (s.in_channels - 1) * plane_size + std::max(plane_size, last_reach);
+  }
+
+  /// Whether the zero columns cost fewer products than half of the GEMM's own (beyond
+  /// that, strides above 1 or kernels wider than the output, the column matrix is cheaper).
+  [[nodiscard]] static bool worthwhile(const conv2d_shape& s) noexcept {
+    return s.in_channels > 0 && s.out_pixels() > 0 &&
+           2 * padded_sums_layout(s).row_pitch <= 3 * s.out_width();
+  }
+};
+
+/// backward_data_sums through a column matrix: the GEMM stores w^T dy[b] exactly, then
+/// col2im sums it.
 template <std::size_t MaxK, fixed_point W, fixed_point DY, class OnImage>
-void backward_data_sums(const conv2d_shape& s, const W* w, const DY* dy, const OnImage& on_image) {
-  // Every partial sum of the column matrix and of col2im is a sum of at most this many
-  // products, so int64 holds them all once it is within MaxK.
-  check_reduction("fxp::conv2d_backward_data", "out_channels * kernel_height * kernel_width",
-                  s.out_channels * s.kernel_height * s.kernel_width, MaxK);
+void backward_data_sums_by_columns(const conv2d_shape& s, const W* w, const DY* dy,
+                                   const OnImage& on_image) {
   using sum_type = gemm_sum_t<W, DY, MaxK>;
   const std::size_t k = s.patch_size();
   const std::size_t p = s.out_pixels();
@@ -163,6 +197,81 @@ void backward_data_sums(const conv2d_shape& s, const W* w, const DY* dy, const O
     col2im_sum(s, cols, p, sums, [](const sum_type& v) { return static_cast<std::int64_t>(v.raw()); });
     on_image(b, static_cast<const std::int64_t*>(sums));
   });
+}
+
+/// backward_data_sums with the GEMM's store doing col2im (padded_sums_layout).
+template <std::size_t MaxK, fixed_point W, fixed_point DY, class OnImage>
+void backward_data_sums_padded(const conv2d_shape& s, const W* w, const DY* dy,
+                               const OnImage& on_image) {
+  const padded_sums_layout layout(s);
+  const std::size_t k = s.patch_size();
+  const std::size_t oh = s.out_height();
+  const std::size_t ow = s.out_width();
+  const std::size_t n = oh * layout.row_pitch;
+  // The GEMM's rows in (ki, kj, c) order, A = w^T with its rows permuted: in (c, ki, kj)
+  // order neighbouring rows add runs one sum apart, and each run's loads waited for the
+  // previous run's stores (a partly overlapping store does not forward; the store took
+  // twice as long).
+  std::vector<std::size_t> row_offset;
+  std::vector<W> a;
+  row_offset.reserve(k);
+  a.reserve(k * s.out_channels);
+  for (std::size_t ki = 0; ki < s.kernel_height; ++ki) {
+    for (std::size_t kj = 0; kj < s.kernel_width; ++kj) {
+      for (std::size_t c = 0; c < s.in_channels; ++c) {
+        row_offset.push_back(c * layout.plane_size + ki * layout.plane_width + kj);
+        const std::size_t column = (c * s.kernel_height + ki) * s.kernel_width + kj;
+        for (std::size_t o = 0; o < s.out_channels; ++o) a.push_back(w[o * k + column]);
+      }
+    }
+  }
+  const std::size_t padded_dy_offset = ceil_div(layout.size * sizeof(std::int64_t), 64) * 64;
+  fxp::detail::parallel_for(s.batch, [&](std::size_t b) {
+    // One per-thread buffer: the padded planes of sums, then dy[b] with its rows padded.
+    std::byte* buffer = scratch<std::byte>(scratch_slot::columns,
+                                           padded_dy_offset + s.out_channels * n * sizeof(DY));
+    auto* padded = reinterpret_cast<std::int64_t*>(buffer);
+    auto* padded_dy = reinterpret_cast<DY*>(buffer + padded_dy_offset);
+    std::fill_n(padded, layout.size, std::int64_t{0});
+    const DY* from = dy + b * s.out_channels * oh * ow;
+    for (std::size_t row = 0; row < s.out_channels * oh; ++row, from += ow) {
+      DY* to = padded_dy + row * layout.row_pitch;
+      std::copy_n(from, ow, to);
+      std::fill(to + ow, to + layout.row_pitch, DY::from_raw(0));
+    }
+    const offset_sums out{padded, row_offset.data(), s.stride_width};
+    on_active_isa([&]<class Isa>(Isa) {
+      gemm_fixed_into<Isa, MaxK>(transpose::no, transpose::no, k, n, s.out_channels, a.data(),
+                                 s.out_channels,
+                                 static_cast<const DY*>(padded_dy), n, added_stores{&out});
+    });
+    std::int64_t* sums = scratch<std::int64_t>(scratch_slot::image_sums, s.image_size());
+    for (std::size_t c = 0; c < s.in_channels; ++c) {
+      for (std::size_t y = 0; y < s.in_height; ++y) {
+        std::copy_n(padded + c * layout.plane_size + (y + s.pad_height) * layout.plane_width +
+                        s.pad_width,
+                    s.in_width, sums + (c * s.in_height + y) * s.in_width);
+      }
+    }
+    on_image(b, static_cast<const std::int64_t*>(sums));
+  });
+}
+
+/// Runs on_image(b, sums) for every image b on the pool, `sums` the exact sums of image b's
+/// input gradient col2im(w^T dy[b]) as int64 in units of gemm_sum_t<W, DY, MaxK> (a
+/// per-thread buffer of s.image_size()).
+/// \throws std::invalid_argument when out_channels * kernel_height * kernel_width > MaxK
+template <std::size_t MaxK, fixed_point W, fixed_point DY, class OnImage>
+void backward_data_sums(const conv2d_shape& s, const W* w, const DY* dy, const OnImage& on_image) {
+  // Every partial sum of the column matrix and of col2im is a sum of at most this many
+  // products, so int64 holds them all once it is within MaxK.
+  check_reduction("fxp::conv2d_backward_data", "out_channels * kernel_height * kernel_width",
+                  s.out_channels * s.kernel_height * s.kernel_width, MaxK);
+  if (padded_sums_layout::worthwhile(s)) {
+    backward_data_sums_padded<MaxK>(s, w, dy, on_image);
+  } else {
+    backward_data_sums_by_columns<MaxK>(s, w, dy, on_image);
+  }
 }
 
 /// A 64-bit format with S's fractional bits: holds any int64 sum of raw values of S.

@@ -149,6 +149,15 @@ struct float_stores {
   }
 };
 
+/// The store callbacks of a fixed-point GEMM that adds its exact sums into offset_sums.
+struct added_stores {
+  const offset_sums* out;
+  template <class Store, class Sum, std::size_t MR, std::size_t NR, class T>
+  [[nodiscard]] store_callback<T> get() const noexcept {
+    return {out, &Store::template added<NR, T>};
+  }
+};
+
 /// The store callbacks of one GEMM over the column matrices of several images side by
 /// side (`pixels` columns each): a tile is cut where one image's columns end, and each piece
 /// goes to that image's own callbacks (its output and its element counters), so the result

@@ -131,6 +131,15 @@ struct run_time_output {
   std::atomic<std::uint64_t>* clamped;
 };
 
+/// Where a GEMM adds its exact sums instead of storing them: C(i, j) is added to
+/// sums[row_offset[i] + j * column_step]. Rows whose targets overlap accumulate (col2im
+/// done by the store: see simd::detail::backward_data_sums).
+struct offset_sums {
+  std::int64_t* sums;
+  const std::size_t* row_offset;
+  std::size_t column_step;
+};
+
 // The store callbacks: the portable set's here, and each x86 set's in its own namespace and
 // target region, like its tile kernels (gemm_kernels.hpp). A stochastic store draws its
 // words from the SIMD Philox engine (philox.hpp), which runs at the flags' instruction set;

@@ -218,6 +218,23 @@ struct gemm_store {
     }
   }
 
+  /// The driver's store callback for offset_sums: each sum added to its place, in int64.
+  template <std::size_t NR, class T>
+  static void added(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
+                    std::size_t cols, const T* tile) {
+    const auto& out = *static_cast<const offset_sums*>(context);
+    const std::size_t step = out.column_step;
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::int64_t* __restrict dst = out.sums + out.row_offset[i0 + r] + j0 * step;
+      const T* __restrict sums = tile + r * NR;
+      if (step == 1 && cols == NR) {
+        for (std::size_t j = 0; j < NR; ++j) dst[j] += sums[j];  // a constant count: unrolled
+      } else {
+        for (std::size_t j = 0; j < cols; ++j) dst[j * step] += sums[j];
+      }
+    }
+  }
+
   /// The driver's store callback for float: a copy.
   template <std::size_t NR>
   static void copy(const void* context, std::size_t i0, std::size_t j0, std::size_t rows,
