@@ -296,8 +296,8 @@ class sgd final : public optimizer {
     const random_key kw = make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t);
     // Independent elements, in pieces on the thread pool; each piece counts its own
     // saturations and the counts are added in piece order, so nothing depends on threads.
-    const std::size_t pieces = (size + fxp::detail::elements_per_task - 1) / fxp::detail::elements_per_task;
-    std::vector<std::array<std::uint64_t, 3>> sat(pieces, {0, 0, 0});
+    const fxp::detail::pieces split(size);
+    std::vector<std::array<std::uint64_t, 3>> sat(split.count, {0, 0, 0});
     // The same exact arithmetic in int64 wherever every intermediate fits 62 bits, which
     // the formats bound (16-bit formats and the usual hyperparameters always do): about half
     // the work of int128 per element.
@@ -385,7 +385,7 @@ class sgd final : public optimizer {
         if (use_state) detail::store_raw_chunk(v.q, at, len, vc.data());
         detail::store_raw_chunk(target, at, len, wc.data());
       }
-      auto& n = sat[first / fxp::detail::elements_per_task];
+      auto& n = sat[first / split.size];
       n[0] += sat_s;
       n[1] += sat_u;
       n[2] += sat_w;
