@@ -532,6 +532,47 @@ TEST_CASE("gemm extreme values need the whole accumulator", "[gemm]") {
   }
 }
 
+TEST_CASE("16-bit operands with small values multiply in whole lanes, in int32 runs their "
+          "magnitudes allow", "[gemm]") {
+  std::mt19937_64 rng(12);
+  const fxp::random_key key{12, 0, 0};
+  using s16 = fxp::fixed<1, 15>;
+  using u16 = fxp::ufixed<0, 16>;
+  // Every element of A at +-a and of B at +-b (all positive: every int32 run at its largest
+  // sum; or random signs), k past several runs, against the reference.
+  const auto check = [&]<class A, class B>(std::int32_t a_raw, std::int32_t b_raw, bool mixed_signs,
+                                           bool whole) {
+    INFO("|A| " << a_raw << " |B| " << b_raw << (mixed_signs ? " random signs" : " all positive"));
+    // Which lanes the planner takes for these magnitudes.
+    REQUIRE((d::whole_lanes_chunk(a_raw, b_raw) >= d::min_chunk) == whole);
+    std::uniform_int_distribution<int> sign(0, 1);
+    const auto draw = [&](std::int32_t r) { return mixed_signs && sign(rng) == 1 ? -r : r; };
+    for (const transpose ta : {transpose::no, transpose::yes}) {
+      const shape s{5, 37, 1000};
+      const std::size_t lda = ta == transpose::no ? s.k : s.m;
+      std::vector<A> a(s.m * s.k);
+      std::vector<B> b(s.k * s.n);
+      for (auto& x : a) x = A::from_raw(static_cast<typename A::raw_type>(draw(a_raw)));
+      for (auto& x : b) x = B::from_raw(static_cast<typename B::raw_type>(draw(b_raw)));
+      REQUIRE(d::max_magnitude(a.data(), 1, a.size(), 0) == a_raw);
+      const auto sums = fxp_test::exact_products(ta, transpose::no, s.m, s.n, s.k, a, lda, b, s.n);
+      check_against<fxp::gemm_sum_t<A, B>, fxp::nearest, fxp::gemm_default_max_k>(
+          ta, transpose::no, s, a, lda, b, s.n, sums, key);
+    }
+  };
+  for (const bool mixed : {false, true}) {
+    // 8191 * 8192 * 32 = 2^31 - 2^18: runs of 32 products, the shortest whole lanes take.
+    check.operator()<s16, s16>(8191, 8192, mixed, true);
+    // 8192 * 8192 * 32 = 2^31: runs of 30 would be needed; the byte split instead.
+    check.operator()<s16, s16>(8192, 8192, mixed, false);
+    check.operator()<s16, s16>(32767, 1, mixed, true);    // runs as long as a kernel block
+    check.operator()<s16, s16>(32768, 1, mixed, false);   // -2^15 has no whole int16 lane
+  }
+  // Unsigned 16-bit values below 2^15 fit int16 lanes whole; larger ones are split.
+  check.operator()<u16, s16>(32767, 60, false, true);
+  check.operator()<u16, s16>(40000, 1, false, false);
+}
+
 TEST_CASE("gemm of an empty reduction is zero; empty outputs are left alone", "[gemm]") {
   using T = fxp::fixed<1, 7>;
   using C = fxp::fixed<4, 4, fxp::stochastic>;

@@ -191,6 +191,46 @@ struct image_group_stores {
   }
 };
 
+/// The int16 multiply-add GEMM with operands in the given lane layouts, each kernel call
+/// summing at most `chunk` products in int32 (the layouts' values guarantee no overflow).
+template <class Isa, class LayoutA, class LayoutB, class Acc, class Sum, fixed_point A,
+          fixed_point B, class Stores>
+void run_int16_gemm(const operand_views<A, B>& views, std::size_t m, std::size_t n,
+                    std::size_t k, std::size_t chunk, const Stores& stores) {
+  using store = typename store_of<Isa>::type;  // compiled for the kernels' instruction set
+  // A split A (16-bit operands) takes both its parts in one kernel call where the
+  // instruction set has such a kernel.
+  constexpr bool split_kernel = LayoutA::split && !LayoutB::split && has_split_kernel<Isa>;
+  using kernel = std::conditional_t<split_kernel, int16_split_kernel<Isa>, int16_kernel<Isa>>;
+  if constexpr (split_kernel) {
+    static_assert(kernel::high_shift == LayoutA::shift(0) && LayoutA::shift(1) == 0);
+  }
+  gemm_job<kernel, Acc> job;
+  job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, LayoutA, A, std::int16_t>};
+  job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, LayoutB, B, std::int16_t>};
+  job.store_tile = stores.template get<store, Sum, kernel::mr, kernel::nr, typename kernel::out_type>();
+  job.store_acc = stores.template get<store, Sum, kernel::mr, kernel::nr, Acc>();
+  job.parts_a = LayoutA::parts;
+  job.parts_b = LayoutB::parts;
+  job.shift_a[0] = LayoutA::shift(0);
+  job.shift_a[1] = LayoutA::shift(1);
+  job.shift_b[0] = LayoutB::shift(0);
+  job.shift_b[1] = LayoutB::shift(1);
+  // A reduction block never outgrows the int32 chunk, so a kernel call cannot overflow.
+  job.kc = std::min(int16_kc, chunk);
+  job.mc = int16_mc;
+  job.nc = int16_nc;
+  run_gemm(job, m, n, k);
+}
+
+/// The largest magnitude among the raw values op(X) reads, `lines` x k of a view.
+template <class X>
+[[nodiscard]] std::int32_t max_magnitude(const operand_view<X>& v, std::size_t lines,
+                                         std::size_t k) noexcept {
+  return v.k_stride == 1 ? max_magnitude(v.data, lines, k, v.line_stride)
+                         : max_magnitude(v.data, k, lines, v.k_stride);
+}
+
 /// The fixed-point GEMM on a chosen instruction set, storing its tiles through the
 /// callbacks `stores` gives (compile_time_stores or run_time_stores): the product kernels
 /// and packing depend on the operands alone.
@@ -207,37 +247,26 @@ void gemm_fixed_into(transpose ta, transpose tb, std::size_t m, std::size_t n, s
   }
   using acc_type = accumulator_t<A, B, MaxK>;
   using sum_type = typename sum_format<A, B, MaxK>::type;
-  using store = typename store_of<Isa>::type;  // compiled for the kernels' instruction set
   const operand_views<A, B> views(ta, tb, a, lda, b, ldb);
   if constexpr (int16_plan<A, B>::usable) {
     using plan = int16_plan<A, B>;
-    // A split A (16-bit operands) takes both its parts in one kernel call where the
-    // instruction set has such a kernel.
-    constexpr bool split_kernel = plan::split_a && !plan::split_b && has_split_kernel<Isa>;
-    using kernel =
-        std::conditional_t<split_kernel, int16_split_kernel<Isa>, int16_kernel<Isa>>;
-    using layout_a = typename plan::layout_a;
-    using layout_b = typename plan::layout_b;
-    if constexpr (split_kernel) {
-      static_assert(kernel::high_shift == layout_a::shift(0) && layout_a::shift(1) == 0);
+    if constexpr (plan::split_a || plan::split_b) {
+      // The formats allow products too large for int32 runs, but the values are often far
+      // smaller (errors, the weights of a trained layer): when theirs allow runs of
+      // min_chunk products, whole lanes do half the multiply-adds of a byte split. The same
+      // exact sums either way.
+      const std::int32_t most_a = max_magnitude(views.a, m, k);
+      const std::size_t chunk = whole_lanes_chunk(most_a, most_a == 0 ? 0 : max_magnitude(views.b, n, k));
+      if (chunk >= min_chunk) {
+        run_int16_gemm<Isa, lane_layout<A, false>, lane_layout<B, false>, acc_type, sum_type>(
+            views, m, n, k, chunk, stores);
+        return;
+      }
     }
-    gemm_job<kernel, acc_type> job;
-    job.pack_a = {&views.a, &pack_operand<kernel::mr, kernel::kstep, layout_a, A, std::int16_t>};
-    job.pack_b = {&views.b, &pack_operand<kernel::nr, kernel::kstep, layout_b, B, std::int16_t>};
-    job.store_tile = stores.template get<store, sum_type, kernel::mr, kernel::nr, typename kernel::out_type>();
-    job.store_acc = stores.template get<store, sum_type, kernel::mr, kernel::nr, acc_type>();
-    job.parts_a = layout_a::parts;
-    job.parts_b = layout_b::parts;
-    job.shift_a[0] = layout_a::shift(0);
-    job.shift_a[1] = layout_a::shift(1);
-    job.shift_b[0] = layout_b::shift(0);
-    job.shift_b[1] = layout_b::shift(1);
-    // A reduction block never outgrows the int32 chunk, so a kernel call cannot overflow.
-    job.kc = std::min(int16_kc, plan::chunk);
-    job.mc = int16_mc;
-    job.nc = int16_nc;
-    run_gemm(job, m, n, k);
+    run_int16_gemm<Isa, typename plan::layout_a, typename plan::layout_b, acc_type, sum_type>(
+        views, m, n, k, plan::chunk, stores);
   } else {
+    using store = typename store_of<Isa>::type;
     using kernel = int64_kernel;
     gemm_job<kernel, std::int64_t> job;
     job.pack_a = {&views.a, &pack_operand<kernel::mr, 1, int64_layout<A>, A, std::int64_t>};

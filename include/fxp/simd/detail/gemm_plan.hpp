@@ -201,5 +201,48 @@ struct int16_plan {
   static_assert(!usable || chunk >= 2);
 };
 
+/// The largest magnitude among the raw values of `outer` rows of `inner` elements of a
+/// format of at most 16 bits (rows `stride` elements apart), at least 0. Blocks of a fixed
+/// length, which the compiler vectorizes at -O2 too.
+template <class X>
+[[nodiscard]] std::int32_t max_magnitude(const X* x, std::size_t outer, std::size_t inner,
+                                         std::size_t stride) noexcept {
+  static_assert(X::width <= 16, "max_magnitude: raw values of at most 16 bits");
+  using raw = typename X::raw_type;
+  constexpr std::size_t block = 32;
+  raw lo[block] = {};  // zero lies in every range: a harmless start
+  raw hi[block] = {};
+  for (std::size_t o = 0; o < outer; ++o) {
+    const X* row = x + o * stride;
+    std::size_t j = 0;
+    for (; j + block <= inner; j += block) {
+      for (std::size_t t = 0; t < block; ++t) {
+        const raw v = row[j + t].raw();
+        lo[t] = v < lo[t] ? v : lo[t];
+        hi[t] = v > hi[t] ? v : hi[t];
+      }
+    }
+    for (std::size_t t = 0; j < inner; ++j, ++t) {
+      const raw v = row[j].raw();
+      lo[t] = v < lo[t] ? v : lo[t];
+      hi[t] = v > hi[t] ? v : hi[t];
+    }
+  }
+  std::int32_t most = 0;
+  for (std::size_t t = 0; t < block; ++t) {
+    most = std::max({most, -static_cast<std::int32_t>(lo[t]), static_cast<std::int32_t>(hi[t])});
+  }
+  return most;
+}
+
+/// Products per int32 run when A's raw values lie within [-a, a] and B's within [-b, b]
+/// (an even count; 0 when either is not below 2^15, which int16 lanes cannot hold whole).
+[[nodiscard]] constexpr std::size_t whole_lanes_chunk(std::int32_t a, std::int32_t b) noexcept {
+  constexpr std::int32_t lane_max = std::numeric_limits<std::int16_t>::max();
+  if (a > lane_max || b > lane_max) return 0;
+  const raw_range product = product_range({-a, a}, {-b, b});
+  return max_terms(product, min_of<std::int32_t>, max_of<std::int32_t>) & ~std::size_t{1};
+}
+
 FXP_END_ISA_NAMESPACE
 }  // namespace fxp::simd::detail
