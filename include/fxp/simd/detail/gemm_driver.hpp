@@ -236,10 +236,11 @@ void run_gemm(const gemm_job<Kernel, Acc>& job, std::size_t m, std::size_t n, st
   // and another row block k x n of B: cut the dimension whose repacking costs less.
   std::size_t mt = std::min(tiles_m, std::max<std::size_t>(1, job.mc / mr));
   std::size_t nt = std::min(tiles_n, std::max<std::size_t>(1, job.nc / nr));
-  // No more tasks than there is work for: a task below ~2M multiply-adds (an output's
+  // No more tasks than there is work for: a task below ~1M multiply-adds (an output's
   // rounding and store counted as 64, a split operand's products once per part pair) costs
-  // more in packing and hand-over than it saves.
-  constexpr std::size_t min_work_per_task = std::size_t{1} << 21;
+  // more in packing and hand-over than it saves. (At 2M, the reference CNN's dense layer of
+  // 32 x 800 x 128 ran on one thread: 0.12 ms in float, 0.07 ms on two.)
+  constexpr std::size_t min_work_per_task = std::size_t{1} << 20;
   const std::size_t work = m * n * (k * job.parts_a * job.parts_b + 64);
   const std::size_t threads =
       std::min(fxp::num_threads(), std::max<std::size_t>(1, work / min_work_per_task));
