@@ -14,7 +14,8 @@
 ///   `master` format, from which the forward `weights` are requantized at every step.
 /// Each value is rounded once, by the layer's rounding policy, when it is stored.
 
-#include <array>      // per-piece saturation counts
+#include <array>      // the saturation counts of a step
+#include <atomic>     // added to by the pieces on the pool
 #include <bit>        // std::bit_width of the hyperparameters
 #include <cmath>      // std::cos, std::sqrt, std::pow, std::ldexp
 #include <algorithm>  // std::min
@@ -294,10 +295,9 @@ class sgd final : public optimizer {
     const random_key ks = make_key(seed, l.index(), is_w ? slot::weight_state : slot::bias_state, t);
     const random_key ku = make_key(seed, l.index(), is_w ? slot::weight_updates : slot::bias_updates, t);
     const random_key kw = make_key(seed, l.index(), is_w ? slot::weight_store : slot::bias_store, t);
-    // Independent elements, in pieces on the thread pool; each piece counts its own
-    // saturations and the counts are added in piece order, so nothing depends on threads.
-    const fxp::detail::pieces split(size);
-    std::vector<std::array<std::uint64_t, 3>> sat(split.count, {0, 0, 0});
+    // Independent elements, in pieces on the thread pool; each piece adds its saturation
+    // counts once (integer sums: nothing depends on threads or on how the pieces fall).
+    std::array<std::atomic<std::uint64_t>, 3> sat{};
     // The same exact arithmetic in int64 wherever every intermediate fits 62 bits, which
     // the formats bound (16-bit formats and the usual hyperparameters always do): about half
     // the work of int128 per element.
@@ -385,10 +385,9 @@ class sgd final : public optimizer {
         if (use_state) detail::store_raw_chunk(v.q, at, len, vc.data());
         detail::store_raw_chunk(target, at, len, wc.data());
       }
-      auto& n = sat[first / split.size];
-      n[0] += sat_s;
-      n[1] += sat_u;
-      n[2] += sat_w;
+      sat[0] += sat_s;
+      sat[1] += sat_u;
+      sat[2] += sat_w;
     };
     fxp::detail::for_each_piece(size, [&](std::size_t first, std::size_t count) {
       with_rounding(rnd, [&]<class Round>() {
@@ -413,11 +412,9 @@ class sgd final : public optimizer {
       });
     });
     auto& counts = l.saturations();
-    for (const auto& n : sat) {
-      counts[role::state] += n[0];
-      counts[role::updates] += n[1];
-      counts[mode == training_mode::fixed_master && is_w ? role::master : p.kind] += n[2];
-    }
+    counts[role::state] += sat[0].load();
+    counts[role::updates] += sat[1].load();
+    counts[mode == training_mode::fixed_master && is_w ? role::master : p.kind] += sat[2].load();
     detail::refresh_forward_weights(l, p, mode, seed, t);
   }
 

@@ -42,40 +42,23 @@ inline constexpr std::size_t elements_per_task = std::size_t{1} << 16;
 /// a tensor is split for the pool only into pieces at least this long.
 inline constexpr std::size_t min_elements_per_task = std::size_t{1} << 12;
 
-/// How for_each_piece splits n elements: `count` pieces of `size` elements (the last one
-/// shorter; one empty piece for n = 0). At most elements_per_task each, and as many pieces
-/// as threads when n allows: the 102,400 weights of a dense layer in pieces of 65,536 and
-/// 36,864 left one of two threads idle for 44% of the time.
-struct pieces {
-  std::size_t size = 0;
-  std::size_t count = 0;
-
-  explicit pieces(std::size_t n) noexcept {
-    const auto ceil_div = [](std::size_t a, std::size_t b) { return (a + b - 1) / b; };
-    if (n == 0) {
-      size = min_elements_per_task;
-      count = 1;
-      return;
-    }
-    const std::size_t wanted = std::max(ceil_div(n, elements_per_task),
-                                        std::min(fxp::num_threads(), ceil_div(n, min_elements_per_task)));
-    size = ceil_div(ceil_div(n, wanted), min_elements_per_task) * min_elements_per_task;
-    count = ceil_div(n, size);
-  }
-};
-
-/// Runs body(first, count) over [0, n) in pieces (see `pieces`) on the pool (inline when n
-/// is one piece); piece t starts at t * pieces(n).size.
+/// Runs body(first, count) over [0, n) in pieces on the pool (inline when n is one piece):
+/// at most elements_per_task each, whole multiples of min_elements_per_task, and as many as
+/// threads when n allows (the 102,400 weights of a dense layer in pieces of 65,536 and
+/// 36,864 left one of two threads idle for 44% of the time).
 template <class Body>
 void for_each_piece(std::size_t n, Body body) {
-  const pieces split(n);
-  if (split.count <= 1) {
+  const auto ceil_div = [](std::size_t a, std::size_t b) { return (a + b - 1) / b; };
+  const std::size_t wanted = std::max(ceil_div(n, elements_per_task),
+                                      std::min(fxp::num_threads(), ceil_div(n, min_elements_per_task)));
+  if (wanted <= 1) {
     body(std::size_t{0}, n);
     return;
   }
-  fxp::detail::parallel_for(split.count, [&](std::size_t t) {
-    const std::size_t first = t * split.size;
-    body(first, std::min(split.size, n - first));
+  const std::size_t size = ceil_div(ceil_div(n, wanted), min_elements_per_task) * min_elements_per_task;
+  fxp::detail::parallel_for(ceil_div(n, size), [&](std::size_t t) {
+    const std::size_t first = t * size;
+    body(first, std::min(size, n - first));
   });
 }
 
